@@ -1,0 +1,148 @@
+"""Install on a database with history, nightly recompute, upgrade and uninstall.
+
+The tests of this module share one throwaway database, copied from a
+template with the addon's dependencies and their demo data (customers,
+leads, quotations and confirmed orders), and run in file order: install,
+cron, upgrade, uninstall.
+"""
+
+import json
+
+import pytest
+
+ADDON_NAME = "wholesale_customer_journey"
+
+BUSINESS_COUNTS = """
+import json
+print(json.dumps({
+    "partners": env["res.partner"].with_context(active_test=False).search_count([]),
+    "leads": env["crm.lead"].with_context(active_test=False).search_count([]),
+    "orders": env["sale.order"].search_count([]),
+    "confirmed": env["sale.order"].search_count([("state", "=", "sale")]),
+}))
+"""
+
+STAGES_OF_CUSTOMERS = """
+import json
+env.cr.execute('''
+    SELECT p.commercial_partner_id, MIN(so.date_order)
+      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+     WHERE so.state = 'sale'
+  GROUP BY p.commercial_partner_id''')
+first_order = {partner_id: date for partner_id, date in env.cr.fetchall()}
+conversion = env.ref("wholesale_customer_journey.stage_conversion")
+result = {}
+for partner in env["res.partner"].browse(list(first_order)):
+    history = env["customer.journey.history"].search([("partner_id", "=", partner.id)], order="date_start, id")
+    entered = history.filtered(lambda row: row.stage_id.sequence >= conversion.sequence)[:1]
+    result[partner.id] = {
+        "stage_sequence": partner.journey_stage_id.sequence,
+        "conversion_sequence": conversion.sequence,
+        "first_order": str(first_order[partner.id]),
+        "entered_conversion": str(entered.date_start) if entered else None,
+        "history_rows": len(history),
+        "ends_open": bool(history) and not history[-1].date_end,
+    }
+env.cr.execute('''
+    SELECT COUNT(*) FROM res_partner p
+     WHERE p.journey_stage_id IS NOT NULL AND p.id = p.commercial_partner_id
+       AND NOT EXISTS (SELECT 1 FROM sale_order so JOIN res_partner c ON c.id = so.partner_id
+                        WHERE c.commercial_partner_id = p.id AND so.state IN ('sent', 'sale'))
+       AND NOT EXISTS (SELECT 1 FROM crm_lead l JOIN res_partner c ON c.id = l.partner_id
+                        WHERE c.commercial_partner_id = p.id)''')
+print(json.dumps({"customers": result, "staged_without_records": env.cr.fetchone()[0]}))
+"""
+
+
+def _json(output):
+    return json.loads(output.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def lifecycle_db(fresh_db_template):
+    """Copy the template once for this module, and drop it afterwards."""
+    import uuid
+
+    from conftest import FreshDatabase, _drop, _execute_autocommit, current_pg_connection
+
+    pg = current_pg_connection()
+    name = f"wcj_lifecycle_{uuid.uuid4().hex[:10]}"
+    _execute_autocommit(pg, f'CREATE DATABASE "{name}" ENCODING \'unicode\' TEMPLATE "{fresh_db_template}"')
+    database = FreshDatabase(name)
+    database.counts_before = _json(database.run_python(BUSINESS_COUNTS))
+    yield database
+    _drop(pg, name)
+
+
+def test_install_backfills_customers_from_history(lifecycle_db):
+    assert lifecycle_db.counts_before["confirmed"] > 0, "the template needs confirmed orders"
+
+    lifecycle_db.install()
+
+    state = _json(lifecycle_db.run_python(STAGES_OF_CUSTOMERS))
+    customers = state["customers"]
+    assert customers, "no customer with a confirmed order"
+    for partner_id, row in customers.items():
+        assert row["stage_sequence"] >= row["conversion_sequence"], f"partner {partner_id} not converted: {row}"
+        assert row["entered_conversion"] is not None, f"partner {partner_id} has no history: {row}"
+        assert row["entered_conversion"] >= row["first_order"], f"partner {partner_id}: {row}"
+        assert row["ends_open"], f"partner {partner_id}: the last history row must be open"
+    assert any(row["entered_conversion"] == row["first_order"] for row in customers.values()), (
+        "history rows are dated from the orders"
+    )
+    assert state["staged_without_records"] == 0
+
+
+def test_cron_recompute_commits_and_reports_progress(lifecycle_db):
+    output = lifecycle_db.run_python(
+        """
+import json
+customer = env["res.partner"].create({"name": "Cron Klant", "is_company": True})
+order = env["sale.order"].create({"partner_id": customer.id})
+env.cr.execute("UPDATE sale_order SET state = 'sale' WHERE id = %s", [order.id])
+env.invalidate_all()
+cron = env.ref("wholesale_customer_journey.ir_cron_recompute_stages")
+cron.method_direct_trigger()
+progress = env["ir.cron.progress"].search([("cron_id", "=", cron.id)], order="id desc", limit=1)
+print(json.dumps({
+    "stage": customer.journey_stage_id.name,
+    "done": progress.done,
+    "remaining": progress.remaining,
+}))
+"""
+    )
+    result = _json(output)
+    assert result["stage"] == "Conversion"
+    assert result["done"] >= 1
+    assert result["remaining"] == 0
+
+
+def test_upgrade_keeps_journey_data(lifecycle_db):
+    before = lifecycle_db.run_python("print(env['customer.journey.history'].search_count([]))").split()[-1]
+
+    lifecycle_db.upgrade()
+
+    after = lifecycle_db.run_python("print(env['customer.journey.history'].search_count([]))").split()[-1]
+    assert int(after) == int(before) > 0
+    assert lifecycle_db.module_state() == "installed"
+
+
+def test_uninstall_keeps_partners_leads_orders(lifecycle_db):
+    counts_installed = _json(lifecycle_db.run_python(BUSINESS_COUNTS))
+
+    lifecycle_db.uninstall()
+
+    assert lifecycle_db.module_state() == "uninstalled"
+    counts_after = _json(lifecycle_db.run_python(BUSINESS_COUNTS))
+    assert counts_after == counts_installed
+    assert counts_after["orders"] >= lifecycle_db.counts_before["orders"]
+    tables = lifecycle_db.run_python(
+        """
+env.cr.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE 'customer_journey%%'")
+print(env.cr.fetchone()[0])
+env.cr.execute('''SELECT COUNT(*) FROM information_schema.columns
+                   WHERE table_name = 'res_partner' AND column_name LIKE 'journey%%' ''')
+print(env.cr.fetchone()[0])
+"""
+    ).split()
+    assert tables[-2:] == ["0", "0"], "journey tables and partner columns are removed"

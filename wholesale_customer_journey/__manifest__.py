@@ -1,0 +1,45 @@
+# Copyright 2026 wholesale_customer_journey contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Wholesale Customer Journey",
+    "summary": "Journey stages, stage history and touchpoints for B2B customers, "
+    "driven by leads, quotations, orders, deliveries and payments",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "license": "LGPL-3",
+    "author": "wholesale_customer_journey contributors",
+    "website": "https://example.com/wholesale_customer_journey",
+    "development_status": "Alpha",
+    "depends": ["contacts", "crm", "mail", "sale_crm", "utm"],
+    "data": [
+        "security/customer_journey_security.xml",
+        "security/ir.model.access.csv",
+        "data/customer_journey_stage_data.xml",
+        "data/customer_journey_rule_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/ir_cron_data.xml",
+        "views/customer_journey_stage_views.xml",
+        "views/customer_journey_rule_views.xml",
+        "views/customer_journey_history_views.xml",
+        "views/customer_journey_touchpoint_views.xml",
+        "views/res_partner_views.xml",
+        "views/crm_lead_views.xml",
+        "views/sale_order_views.xml",
+        "views/mail_activity_type_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizards/customer_journey_stage_set_views.xml",
+        "wizards/sales_history_import_views.xml",
+        "views/customer_journey_menus.xml",
+    ],
+    "demo": [
+        "demo/customer_journey_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "wholesale_customer_journey/static/tests/tours/*.js",
+        ],
+    },
+    "post_init_hook": "post_init_hook",
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,179 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+
+from .res_partner import PREFERRED_CHANNELS
+
+# utm.medium names that tell the channel of a lead, lower-cased.
+MEDIUM_CHANNELS = {
+    "email": "email",
+    "e-mail": "email",
+    "phone": "phone",
+    "website": "website",
+    "social": "social",
+    "social media": "social",
+    "facebook": "social",
+    "linkedin": "social",
+    "twitter": "social",
+    "x": "social",
+    "instagram": "social",
+    "trade fair": "trade_fair",
+}
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    journey_stage_id = fields.Many2one(
+        related="partner_id.commercial_partner_id.journey_stage_id",
+        string="Customer Journey Stage",
+        groups="base.group_user",
+    )
+    journey_stage_snapshot_id = fields.Many2one(
+        "customer.journey.stage",
+        string="Journey Stage of the Lead",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        groups="base.group_user",
+        help="The customer's journey stage after this lead's latest event "
+        "(creation or pipeline stage change).",
+    )
+    journey_dropoff_stage_id = fields.Many2one(
+        "customer.journey.stage",
+        string="Dropped Off at Stage",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        groups="base.group_user",
+        help="The customer's journey stage when this opportunity was marked lost.",
+    )
+    journey_preferred_channel = fields.Selection(
+        PREFERRED_CHANNELS,
+        string="Preferred Contact Channel",
+        compute="_compute_journey_preferred_channel",
+        groups="base.group_user",
+    )
+
+    @api.depends("partner_id.journey_preferred_channel", "partner_id.commercial_partner_id")
+    def _compute_journey_preferred_channel(self):
+        for lead in self:
+            partner = lead.partner_id
+            channel = partner.journey_preferred_channel
+            if (not channel or channel == "none") and partner:
+                channel = partner.commercial_partner_id.journey_preferred_channel
+            lead.journey_preferred_channel = channel or "none"
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        if not self.env.context.get("journey_no_capture"):
+            leads._journey_on_created()
+        return leads
+
+    def write(self, vals):
+        stage_changed = self.browse()
+        if "stage_id" in vals:
+            stage_changed = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
+        partner_set = self.browse()
+        if vals.get("partner_id"):
+            partner_set = self.filtered(lambda lead: not lead.partner_id)
+        res = super().write(vals)
+        if self.env.context.get("journey_no_capture"):
+            return res
+        if partner_set:
+            # Touchpoints and stage of a lead captured before it had a customer.
+            touchpoints = self.env["customer.journey.touchpoint"]
+            touchpoints._attach_to_partner(
+                "crm.lead", partner_set.ids, self.env["res.partner"].browse(vals["partner_id"])
+            )
+            partner_set._journey_on_created(touchpoint=False)
+        if stage_changed:
+            stage_changed._journey_on_stage_changed()
+        return res
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_set_lost(self, **additional_values):
+        for lead in self:
+            stage = lead.partner_id.commercial_partner_id.journey_stage_id
+            if stage:
+                lead.sudo().journey_dropoff_stage_id = stage
+        return super().action_set_lost(**additional_values)
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _journey_channel(self):
+        medium = (self.medium_id.name or "").strip().lower()
+        return MEDIUM_CHANNELS.get(medium, "other")
+
+    def _journey_on_created(self, touchpoint=True):
+        Partner = self.env["res.partner"]
+        from_campaign = self.filtered("campaign_id")
+        Partner._journey_event("lead_created_campaign", from_campaign)
+        Partner._journey_event("lead_created", self - from_campaign)
+        Partner._journey_event("crm_stage", self.filtered("stage_id"))
+        if touchpoint:
+            self.env["customer.journey.touchpoint"]._record_touchpoints(
+                [
+                    lead._journey_touchpoint_vals(
+                        "lead",
+                        self.env._("Opportunity created: %(name)s", name=lead.name)
+                        if lead.type == "opportunity"
+                        else self.env._("Lead created: %(name)s", name=lead.name),
+                        f"crm.lead,{lead.id},created",
+                        direction="inbound",
+                    )
+                    for lead in self
+                ]
+            )
+        self._journey_snapshot()
+
+    def _journey_on_stage_changed(self):
+        self.env["res.partner"]._journey_event("crm_stage", self)
+        self.env["customer.journey.touchpoint"]._record_touchpoints(
+            [
+                lead._journey_touchpoint_vals(
+                    "lead_stage",
+                    self.env._("%(lead)s moved to %(stage)s", lead=lead.name, stage=lead.stage_id.name),
+                    f"crm.lead,{lead.id},stage,{lead.stage_id.id},{fields.Datetime.now().isoformat()}",
+                )
+                for lead in self
+            ]
+        )
+        self._journey_snapshot()
+
+    def _journey_touchpoint_vals(self, origin, summary, key, direction="outbound"):
+        self.ensure_one()
+        return {
+            "name": summary,
+            "date": fields.Datetime.now(),
+            "partner_id": self.partner_id.commercial_partner_id.id or False,
+            "contact_id": self.partner_id.id or False,
+            "channel": self._journey_channel(),
+            "direction": direction,
+            "kind": "direct",
+            "origin": origin,
+            "campaign_id": self.campaign_id.id or False,
+            "source_id": self.source_id.id or False,
+            "medium_id": self.medium_id.id or False,
+            "user_id": self.user_id.id or False,
+            "company_id": (self.company_id or self.env.company).id,
+            "res_model": "crm.lead",
+            "res_id": self.id,
+            "source_key": key,
+        }
+
+    def _journey_snapshot(self):
+        for lead in self.filtered("partner_id"):
+            stage = lead.partner_id.commercial_partner_id.journey_stage_id
+            if stage and lead.journey_stage_snapshot_id != stage:
+                lead.sudo().with_context(journey_no_capture=True).journey_stage_snapshot_id = stage

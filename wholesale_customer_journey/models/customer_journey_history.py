@@ -1,0 +1,117 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .customer_journey_rule import JOURNEY_EVENTS
+
+HISTORY_EVENTS = JOURNEY_EVENTS + [
+    ("manual", "Set by hand"),
+]
+
+
+class CustomerJourneyHistory(models.Model):
+    """Period a customer company spent in one journey stage.
+
+    Rows are written only by ``res.partner._journey_set_stage`` and by the
+    set-based replay of ``res.partner._journey_replay_history``.
+    """
+
+    _name = "customer.journey.history"
+    _description = "Customer Journey Stage History"
+    _order = "date_start desc, id desc"
+    _rec_name = "stage_id"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    stage_id = fields.Many2one(
+        "customer.journey.stage", string="Stage", required=True, ondelete="restrict"
+    )
+    previous_stage_id = fields.Many2one(
+        "customer.journey.stage", string="Previous Stage", ondelete="restrict"
+    )
+    date_start = fields.Datetime(string="Entered", required=True, index=True)
+    date_end = fields.Datetime(string="Left", index=True)
+    duration_days = fields.Float(
+        string="Days in Stage",
+        compute="_compute_duration_days",
+        search="_search_duration_days",
+        digits=(16, 1),
+        help="Days between entering and leaving the stage, or until now for the "
+        "current stage.",
+    )
+    is_current = fields.Boolean(
+        string="Current", compute="_compute_is_current", search="_search_is_current"
+    )
+    event_code = fields.Selection(HISTORY_EVENTS, string="Event", required=True)
+    res_model = fields.Char(string="Source Model", readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Source Record ID", model_field="res_model", readonly=True
+    )
+    source_ref = fields.Reference(
+        selection="_selection_source_ref",
+        string="Caused By",
+        compute="_compute_source_ref",
+    )
+    reason = fields.Text()
+    user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
+    company_id = fields.Many2one(
+        "res.company", string="Company", related="partner_id.company_id", store=True
+    )
+
+    @api.model
+    def _selection_source_ref(self):
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search(
+                [("model", "in", ["res.partner", "crm.lead", "sale.order", "account.move"])]
+            )
+        ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_source_ref(self):
+        for row in self:
+            if row.res_model in self.env and row.res_id:
+                row.source_ref = f"{row.res_model},{row.res_id}"
+            else:
+                row.source_ref = False
+
+    @api.depends("date_start", "date_end")
+    def _compute_duration_days(self):
+        now = fields.Datetime.now()
+        for row in self:
+            end = row.date_end or now
+            row.duration_days = (end - row.date_start).total_seconds() / 86400 if row.date_start else 0.0
+
+    def _search_duration_days(self, operator, value):
+        if operator not in (">", ">=", "<", "<="):
+            return NotImplemented
+        # duration > N  <=>  COALESCE(date_end, now) - date_start > N days
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    """(SELECT id FROM customer_journey_history
+                         WHERE EXTRACT(EPOCH FROM COALESCE(date_end, NOW() AT TIME ZONE 'UTC')
+                                                  - date_start) / 86400.0 %s %s)""",
+                    SQL(operator),
+                    float(value),
+                ),
+            )
+        ]
+
+    @api.depends("date_end")
+    def _compute_is_current(self):
+        for row in self:
+            row.is_current = not row.date_end
+
+    def _search_is_current(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        current = (operator == "=") == bool(value)
+        return [("date_end", "=" if current else "!=", False)]

@@ -1,0 +1,86 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import _, api, models
+
+# Documents whose chatter messages count as touchpoints with their customer.
+JOURNEY_THREAD_MODELS = ("res.partner", "crm.lead", "sale.order")
+
+
+class MailMessage(models.Model):
+    _inherit = "mail.message"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        if not self.env.context.get("journey_skip_message_touchpoint"):
+            journey_messages = messages.filtered(
+                lambda message: message.model in JOURNEY_THREAD_MODELS and message.res_id
+            )
+            if journey_messages:
+                journey_messages._journey_record_touchpoints()
+        return messages
+
+    def _journey_is_customer_mail(self):
+        """Tell whether the message was a mail to or from the customer.
+
+        Internal notes, tracking and system notifications are not.
+        """
+        self.ensure_one()
+        if self.message_type in ("email", "email_outgoing", "auto_comment"):
+            return True
+        if self.message_type != "comment":
+            return False
+        return not self.is_internal and not (self.subtype_id and self.subtype_id.internal)
+
+    def _journey_record_touchpoints(self):
+        vals_list = []
+        for message in self.sudo():
+            if not message._journey_is_customer_mail():
+                continue
+            record = self.env[message.model].sudo().browse(message.res_id).exists()
+            if not record:
+                continue
+            customer = record if message.model == "res.partner" else record.partner_id
+            author_user = message.author_id.user_ids[:1]
+            internal_author = bool(author_user) and not author_user.share
+            inbound = message.message_type == "email" and not internal_author or (
+                bool(author_user) and author_user.share
+            )
+            if inbound:
+                contact = message.author_id
+                channel = "website" if message.message_type == "comment" else "email"
+            else:
+                contact = message.partner_ids.filtered(
+                    lambda p: customer and p.commercial_partner_id == customer.commercial_partner_id
+                )[:1] or customer
+                channel = "email"
+            if contact and customer and contact.commercial_partner_id != customer.commercial_partner_id:
+                contact = customer
+            summary = message.subject or message.preview or record.display_name
+            vals_list.append(
+                {
+                    "name": (_("Mail from customer: %(summary)s", summary=summary) if inbound
+                             else _("Mail to customer: %(summary)s", summary=summary))[:250],
+                    "date": message.date,
+                    "partner_id": customer.commercial_partner_id.id if customer else False,
+                    "contact_id": contact.id if contact else False,
+                    "channel": channel,
+                    "direction": "inbound" if inbound else "outbound",
+                    "kind": "direct",
+                    "origin": "message",
+                    "campaign_id": record.campaign_id.id if "campaign_id" in record._fields else False,
+                    "source_id": record.source_id.id if "source_id" in record._fields else False,
+                    "medium_id": record.medium_id.id if "medium_id" in record._fields else False,
+                    "user_id": author_user.id if internal_author else (
+                        record.user_id.id if "user_id" in record._fields else False
+                    ),
+                    "company_id": (
+                        record.company_id.id if "company_id" in record._fields and record.company_id
+                        else self.env.company.id
+                    ),
+                    "res_model": message.model,
+                    "res_id": message.res_id,
+                    "source_key": f"mail.message,{message.id}",
+                }
+            )
+        if vals_list:
+            self.env["customer.journey.touchpoint"]._record_touchpoints(vals_list)

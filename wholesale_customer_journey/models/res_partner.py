@@ -1,0 +1,335 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from .customer_journey_touchpoint import CHANNELS
+
+_logger = logging.getLogger(__name__)
+
+PREFERRED_CHANNELS = [
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("social", "Social Media"),
+    ("visit", "Visit"),
+    ("none", "No Preference"),
+]
+
+DEFAULT_STUCK_DAYS = 60
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    journey_is_company = fields.Boolean(
+        string="Is Journey Customer",
+        compute="_compute_journey_is_company",
+        store=True,
+        index=True,
+        help="Set on commercial entities (companies and contacts without a "
+        "company), the partners that own a customer journey.",
+    )
+    journey_stage_id = fields.Many2one(
+        "customer.journey.stage",
+        string="Journey Stage",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        ondelete="restrict",
+        group_expand="_read_group_journey_stage_ids",
+        groups="base.group_user",
+        help="The customer company's phase in its journey. Contacts show their "
+        "company's stage.",
+    )
+    journey_stage_date = fields.Datetime(
+        string="In Stage Since", readonly=True, copy=False, groups="base.group_user"
+    )
+    journey_days_in_stage = fields.Integer(
+        string="Days in Stage",
+        compute="_compute_journey_days_in_stage",
+        search="_search_journey_days_in_stage",
+        groups="base.group_user",
+    )
+    journey_is_stuck = fields.Boolean(
+        string="Stuck in Stage",
+        compute="_compute_journey_days_in_stage",
+        search="_search_journey_is_stuck",
+        groups="base.group_user",
+        help="In the same journey stage for longer than the number of days set "
+        "in Settings > CRM > Customer Journey.",
+    )
+    journey_history_ids = fields.One2many(
+        "customer.journey.history", "partner_id", string="Stage History", groups="base.group_user"
+    )
+    journey_touchpoint_ids = fields.One2many(
+        "customer.journey.touchpoint", "partner_id", string="Touchpoints", groups="base.group_user"
+    )
+    journey_touchpoint_count = fields.Integer(
+        string="Touchpoint Count", compute="_compute_journey_touchpoint_count", groups="base.group_user"
+    )
+    journey_last_touchpoint_date = fields.Datetime(
+        string="Last Touchpoint",
+        compute="_compute_journey_touchpoint_count",
+        search="_search_journey_last_touchpoint_date",
+        groups="base.group_user",
+    )
+    journey_preferred_channel = fields.Selection(
+        PREFERRED_CHANNELS,
+        string="Preferred Contact Channel",
+        default="none",
+        groups="base.group_user",
+        help="How this contact wants to be approached. Automated follow-up uses "
+        "this channel.",
+    )
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    @api.depends("commercial_partner_id")
+    def _compute_journey_is_company(self):
+        for partner in self:
+            partner.journey_is_company = partner.commercial_partner_id == partner
+
+    @api.model
+    def _read_group_journey_stage_ids(self, stages, domain):
+        return stages.search([], order=stages._order)
+
+    @api.model
+    def _journey_stuck_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "wholesale_customer_journey.stuck_days", DEFAULT_STUCK_DAYS
+        )
+        try:
+            return max(int(value), 1)
+        except (TypeError, ValueError):
+            _logger.warning(
+                "Invalid wholesale_customer_journey.stuck_days %r, using %s", value, DEFAULT_STUCK_DAYS
+            )
+            return DEFAULT_STUCK_DAYS
+
+    @api.depends("journey_stage_date")
+    def _compute_journey_days_in_stage(self):
+        now = fields.Datetime.now()
+        stuck_days = self._journey_stuck_days()
+        for partner in self:
+            date = partner.journey_stage_date
+            partner.journey_days_in_stage = (now - date).days if date else 0
+            partner.journey_is_stuck = bool(date) and (now - date).days > stuck_days
+
+    def _search_journey_days_in_stage(self, operator, value):
+        if operator not in (">", ">=", "<", "<="):
+            return NotImplemented
+        # More days in the stage means an earlier entry date, so flip the operator.
+        flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[operator]
+        limit = fields.Datetime.now() - timedelta(days=int(value))
+        return [("journey_stage_date", "!=", False), ("journey_stage_date", flipped, limit)]
+
+    def _search_journey_is_stuck(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        limit = fields.Datetime.now() - timedelta(days=self._journey_stuck_days())
+        stuck = [("journey_stage_date", "!=", False), ("journey_stage_date", "<", limit)]
+        if (operator == "=") == bool(value):
+            return stuck
+        return ["|", ("journey_stage_date", "=", False), ("journey_stage_date", ">=", limit)]
+
+    def _compute_journey_touchpoint_count(self):
+        commercial = self.commercial_partner_id
+        stats = {
+            partner: (count, last)
+            for partner, count, last in self.env["customer.journey.touchpoint"]._read_group(
+                [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count", "date:max"]
+            )
+        }
+        for partner in self:
+            count, last = stats.get(partner.commercial_partner_id, (0, False))
+            partner.journey_touchpoint_count = count
+            partner.journey_last_touchpoint_date = last
+
+    def _search_journey_last_touchpoint_date(self, operator, value):
+        """Search on the date of the customer's latest touchpoint.
+
+        ``= False`` finds customers without touchpoints, so that the filter
+        "no touchpoint in 30 days" is ``last < today-30 or last = False``.
+        """
+        if operator in ("=", "!=") and not value:
+            with_touchpoint = SQL(
+                "(SELECT partner_id FROM customer_journey_touchpoint WHERE partner_id IS NOT NULL)"
+            )
+            return [("commercial_partner_id", "not in" if operator == "=" else "in", with_touchpoint)]
+        if operator not in ("<", "<=", ">", ">="):
+            return NotImplemented
+        value = fields.Datetime.to_datetime(value)
+        subquery = SQL(
+            """(SELECT partner_id FROM customer_journey_touchpoint
+                 WHERE partner_id IS NOT NULL
+              GROUP BY partner_id HAVING MAX(date) %s %s)""",
+            SQL(operator),
+            value,
+        )
+        return [("commercial_partner_id", "in", subquery)]
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["journey_stage_id", "journey_stage_date"]
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if (
+            ("journey_stage_id" in vals or "journey_stage_date" in vals)
+            and not self.env.context.get("journey_stage_door")
+            and any(partner.journey_is_company for partner in self)
+        ):
+            raise UserError(
+                _(
+                    "The Journey Stage of a customer changes only through its events "
+                    "or through “Set Stage” (Customer Journey managers). Use the "
+                    "“Set Stage” button on the customer."
+                )
+            )
+        return super().write(vals)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_journey_set_stage(self):
+        if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):
+            raise AccessError(_("Only Customer Journey managers can set a stage by hand."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Set Journey Stage"),
+            "res_model": "customer.journey.stage.set",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_journey_log_touchpoint(self):
+        """Open a new touchpoint for this customer, as a review by default."""
+        self.ensure_one()
+        channel = self.env.context.get("journey_channel", "review")
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log Touchpoint"),
+            "res_model": "customer.journey.touchpoint",
+            "view_mode": "form",
+            "views": [(self.env.ref("wholesale_customer_journey.customer_journey_touchpoint_view_form_quick").id, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_contact_id": self.id if not self.journey_is_company else False,
+                "default_channel": channel,
+                "default_kind": "indirect" if channel in ("review", "third_party") else "direct",
+                "default_direction": "inbound",
+                "default_origin": "manual",
+            },
+        }
+
+    def action_journey_open_touchpoints(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_customer_journey.action_customer_journey_touchpoint"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS: stage changes
+    # ------------------------------------------------------------
+
+    def _journey_set_stage(self, stage, event_code, sources=None, date=None, reason=None, force=False):
+        """Move the commercial partners in ``self`` to ``stage``.
+
+        This is the only method that changes a customer's journey stage from
+        the ORM. Without ``force`` a partner only moves forward, to a stage
+        with a higher sequence, and a partner already there or further is left
+        alone. Each move closes the current history row, opens a new one and
+        posts the change in the chatter through field tracking.
+
+        :param sources: {partner_id: record} that caused the event, stored on the history row
+        :param date: when the event happened, now by default
+        :return: the partners that moved
+        """
+        commercial = self.commercial_partner_id
+        if not stage or not commercial:
+            return self.browse()
+        date = date or fields.Datetime.now()
+        sources = sources or {}
+        moving = commercial.filtered(
+            lambda p: p.journey_stage_id != stage
+            and (force or not p.journey_stage_id or p.journey_stage_id.sequence < stage.sequence)
+        )
+        if not moving:
+            return moving
+        History = self.env["customer.journey.history"].sudo()
+        open_rows = History.search([("partner_id", "in", moving.ids), ("date_end", "=", False)])
+        open_rows.write({"date_end": date})
+        History.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "stage_id": stage.id,
+                    "previous_stage_id": partner.journey_stage_id.id,
+                    "date_start": date,
+                    "event_code": event_code,
+                    "res_model": sources[partner.id]._name if partner.id in sources else False,
+                    "res_id": sources[partner.id].id if partner.id in sources else False,
+                    "reason": reason,
+                }
+                for partner in moving
+            ]
+        )
+        moving.sudo().with_context(journey_stage_door=True).write(
+            {"journey_stage_id": stage.id, "journey_stage_date": date}
+        )
+        return moving
+
+    def _journey_event(self, event_code, sources, date=None):
+        """Apply the rules of ``event_code`` for the customers of ``sources``.
+
+        :param sources: leads or sale orders. Each gives the customer
+            (``partner_id``), the company whose rules apply (``company_id``)
+            and, for ``crm_stage``, the pipeline stage (``stage_id``).
+        :return: the partners that moved
+        """
+        sources = sources.filtered(lambda source: source.partner_id)
+        if not sources:
+            return self.browse()
+        companies = sources.company_id | self.env.company
+        stage_map = self.env["customer.journey.rule"].sudo()._get_stage_map(event_code, companies)
+        if not stage_map:
+            return self.browse()
+        # Per target stage, the customers and the record that moves each one.
+        targets = defaultdict(dict)
+        for source in sources:
+            crm_stage_id = source.stage_id.id if event_code == "crm_stage" else False
+            company_id = (source.company_id or self.env.company).id
+            stage = stage_map.get((company_id, crm_stage_id))
+            if stage:
+                targets[stage].setdefault(source.partner_id.commercial_partner_id.id, source)
+        moved = self.browse()
+        for stage, partner_sources in sorted(targets.items(), key=lambda item: item[0].sequence):
+            partners = self.browse(list(partner_sources)).sudo()
+            moved |= partners._journey_set_stage(stage, event_code, sources=partner_sources, date=date)
+        return moved
+
+    @api.model
+    def _journey_replay_history(self, partner_ids, reason=None):
+        """Move customers to the stage their leads and orders imply, in SQL.
+
+        For records created outside ``_journey_event`` (imports, SQL, install
+        on an existing database). Returns the number of customers moved.
+        """
+        commercial_ids = self.browse(partner_ids).commercial_partner_id.ids
+        return self.env["customer.journey.replay"]._replay(commercial_ids, reason=reason)

@@ -1,0 +1,224 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    journey_stage_id = fields.Many2one(
+        related="partner_id.commercial_partner_id.journey_stage_id",
+        string="Customer Journey Stage",
+        groups="base.group_user",
+    )
+    journey_stage_snapshot_id = fields.Many2one(
+        "customer.journey.stage",
+        string="Journey Stage of the Order",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        groups="base.group_user",
+        help="The customer's journey stage after this order's latest event "
+        "(quotation sent, order confirmed, delivered or paid).",
+    )
+    journey_historical = fields.Boolean(
+        string="Historical Order",
+        readonly=True,
+        copy=False,
+        help="Imported from a previous system: already delivered and invoiced there.",
+    )
+    journey_import_ref = fields.Char(
+        string="Imported Invoice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Invoice number in the imported sales history.",
+    )
+    journey_delivered = fields.Boolean(
+        string="Fully Delivered",
+        compute="_compute_journey_fulfilment",
+        store=True,
+        copy=False,
+        help="Every goods line of the confirmed order is delivered.",
+    )
+    journey_delivered_date = fields.Datetime(
+        compute="_compute_journey_fulfilment", store=True, copy=False
+    )
+    journey_paid = fields.Boolean(
+        string="Invoiced and Paid",
+        compute="_compute_journey_fulfilment",
+        store=True,
+        copy=False,
+        help="The confirmed order is fully invoiced and its customer invoices are paid.",
+    )
+    journey_paid_date = fields.Datetime(
+        compute="_compute_journey_fulfilment", store=True, copy=False
+    )
+
+    _sql_constraints = [
+        (
+            "journey_import_ref_unique",
+            "unique(company_id, journey_import_ref)",
+            "This invoice of the sales history is already imported in this company.",
+        ),
+    ]
+
+    @api.depends(
+        "state",
+        "journey_historical",
+        "invoice_status",
+        "order_line.qty_delivered",
+        "order_line.product_uom_qty",
+        "order_line.display_type",
+        "order_line.invoice_lines.move_id.payment_state",
+        "order_line.invoice_lines.move_id.state",
+    )
+    def _compute_journey_fulfilment(self):
+        now = fields.Datetime.now()
+        for order in self:
+            if order.state != "sale":
+                delivered = paid = False
+            elif order.journey_historical:
+                delivered = paid = True
+            else:
+                goods = order.order_line.filtered(
+                    lambda line: not line.display_type and line.product_id.type != "service"
+                )
+                delivered = bool(goods) and all(
+                    line.qty_delivered >= line.product_uom_qty for line in goods
+                )
+                invoices = order.order_line.invoice_lines.move_id.filtered(
+                    lambda move: move.state == "posted" and move.move_type == "out_invoice"
+                )
+                paid = (
+                    order.invoice_status == "invoiced"
+                    and bool(invoices)
+                    and all(move.payment_state in ("paid", "in_payment") for move in invoices)
+                )
+            date = order.date_order if order.journey_historical else now
+            order.journey_delivered_date = (order.journey_delivered_date or date) if delivered else False
+            order.journey_paid_date = (order.journey_paid_date or date) if paid else False
+            order.journey_delivered = delivered
+            order.journey_paid = paid
+        self._journey_schedule_fulfilment()
+
+    def _journey_schedule_fulfilment(self):
+        """Apply the Aftersales event before the transaction commits.
+
+        A compute must not change other records, so the stage change waits
+        for the pre-commit hooks, when every recomputation is done.
+        """
+        ids = {order.id for order in self if order.id and (order.journey_delivered or order.journey_paid)}
+        if not ids:
+            return
+        pending = self.env.cr.precommit.data.setdefault("wholesale_customer_journey.fulfilled", set())
+        if not pending:
+            self.env.cr.precommit.add(self._journey_apply_fulfilment_precommit)
+        pending.update(ids)
+
+    def _journey_apply_fulfilment_precommit(self):
+        ids = self.env.cr.precommit.data.pop("wholesale_customer_journey.fulfilled", set())
+        orders = self.env["sale.order"].sudo().browse(ids).exists()
+        orders._journey_on_fulfilled()
+
+    def _journey_on_fulfilled(self):
+        """Raise the Aftersales event each order's company uses."""
+        by_delivery = self.filtered(
+            lambda order: order.company_id.journey_aftersales_trigger == "delivery" and order.journey_delivered
+        )
+        by_payment = self.filtered(
+            lambda order: order.company_id.journey_aftersales_trigger == "payment" and order.journey_paid
+        )
+        Partner = self.env["res.partner"]
+        Partner._journey_event("order_delivered", by_delivery)
+        Partner._journey_event("order_paid", by_payment)
+        (by_delivery | by_payment)._journey_snapshot()
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        newly_sent = self.browse()
+        if vals.get("state") == "sent":
+            newly_sent = self.filtered(lambda order: order.state == "draft")
+        res = super().write(vals)
+        if newly_sent and not self.env.context.get("journey_no_capture"):
+            newly_sent._journey_on_quotation_sent()
+        return res
+
+    def message_post(self, **kwargs):
+        if self.env.context.get("mark_so_as_sent"):
+            # The quotation-sent touchpoint stands for this mail.
+            self = self.with_context(journey_skip_message_touchpoint=True)
+        return super().message_post(**kwargs)
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        if not self.env.context.get("journey_no_capture"):
+            self._journey_on_confirmed()
+        return res
+
+    def _journey_on_quotation_sent(self):
+        self.env["res.partner"]._journey_event("quotation_sent", self)
+        by_mail = bool(self.env.context.get("mark_so_as_sent"))
+        self.env["customer.journey.touchpoint"]._record_touchpoints(
+            [
+                order._journey_touchpoint_vals(
+                    "quotation",
+                    self.env._("Quotation %(name)s sent", name=order.name),
+                    f"sale.order,{order.id},sent",
+                    channel="email" if by_mail else "other",
+                    direction="outbound",
+                )
+                for order in self
+            ]
+        )
+        self._journey_snapshot()
+
+    def _journey_on_confirmed(self):
+        self.env["res.partner"]._journey_event("order_confirmed", self)
+        by_customer = self.env.user.share
+        self.env["customer.journey.touchpoint"]._record_touchpoints(
+            [
+                order._journey_touchpoint_vals(
+                    "order",
+                    self.env._("Order %(name)s confirmed", name=order.name),
+                    f"sale.order,{order.id},confirmed",
+                    channel="website" if by_customer else "other",
+                    direction="inbound" if by_customer else "outbound",
+                )
+                for order in self
+            ]
+        )
+        self._journey_snapshot()
+
+    def _journey_touchpoint_vals(self, origin, summary, key, channel, direction):
+        self.ensure_one()
+        return {
+            "name": summary,
+            "date": fields.Datetime.now(),
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "contact_id": self.partner_id.id,
+            "channel": channel,
+            "direction": direction,
+            "kind": "direct",
+            "origin": origin,
+            "campaign_id": self.campaign_id.id or False,
+            "source_id": self.source_id.id or False,
+            "medium_id": self.medium_id.id or False,
+            "user_id": self.user_id.id or False,
+            "company_id": self.company_id.id,
+            "res_model": "sale.order",
+            "res_id": self.id,
+            "source_key": key,
+        }
+
+    def _journey_snapshot(self):
+        for order in self:
+            stage = order.partner_id.commercial_partner_id.journey_stage_id
+            if stage and order.journey_stage_snapshot_id != stage:
+                order.sudo().journey_stage_snapshot_id = stage

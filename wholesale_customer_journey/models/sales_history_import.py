@@ -1,0 +1,549 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+import time
+from datetime import timezone
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_round
+
+from ..tools.sales_history import (
+    DEFAULT_MAX_QUANTITY,
+    DEFAULT_NON_PRODUCT_CODES,
+    SKIP_REASONS,
+    SalesHistoryError,
+    SalesHistoryReader,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 200
+# Prefix of the customer reference (res.partner.ref) that holds the customer
+# id of the previous system, so that a second import finds the same partner.
+PARTNER_REF_PREFIX = "HIST-"
+# Country names of the source that are not the English name of one country.
+COUNTRY_ALIASES = {
+    "eire": "IE",
+    "rsa": "ZA",
+    "usa": "US",
+    "uk": "GB",
+    "czech republic": "CZ",
+    "korea": "KR",
+}
+# Regions and placeholders that name no single country: Jersey and Guernsey
+# are both Channel Islands.
+NO_COUNTRY = frozenset({"channel islands", "european community", "unspecified", ""})
+
+# sale.order.line columns that _insert_order_lines writes; any other stored
+# computed field of the line is computed by the ORM after the insert.
+LINE_FIELDS_WRITTEN = frozenset(
+    {
+        "order_id",
+        "sequence",
+        "company_id",
+        "currency_id",
+        "order_partner_id",
+        "salesman_id",
+        "state",
+        "display_type",
+        "product_id",
+        "product_uom",
+        "name",
+        "product_uom_qty",
+        "price_unit",
+        "technical_price_unit",
+        "discount",
+        "price_subtotal",
+        "price_tax",
+        "price_total",
+        "price_reduce_taxexcl",
+        "price_reduce_taxinc",
+        "qty_delivered_method",
+        "qty_delivered",
+        "qty_invoiced",
+        "qty_to_invoice",
+        "invoice_status",
+        "untaxed_amount_invoiced",
+        "untaxed_amount_to_invoice",
+        "is_downpayment",
+        "is_expense",
+    }
+)
+# sale.order fields that _recompute_after_insert sets in SQL.
+ORDER_FIELDS_WRITTEN = ("amount_untaxed", "amount_tax", "amount_total", "invoice_status")
+# Stored computed fields of the line that stay empty on historical lines:
+# taxes and analytics were settled in the previous system, and the line
+# keeps the unit of measure of its product, so no packaging applies.
+LINE_FIELDS_LEFT_EMPTY = frozenset(
+    {"tax_id", "analytic_distribution", "product_packaging_id", "product_packaging_qty"}
+)
+
+
+class CustomerJourneySalesImport(models.AbstractModel):
+    """Import of the invoice lines of a previous system as historical sale orders.
+
+    ``SalesHistoryReader`` validates and groups the file. This model creates or
+    reuses the customers (by ``ref``), products (by upper-case internal
+    reference) and orders (by ``journey_import_ref``), so that importing the
+    same file again creates nothing. Orders are created in state ``sale``
+    without ``action_confirm``: no mail, no picking, no invoice. Their lines
+    are inserted in SQL because the ORM needs several milliseconds per line.
+    """
+
+    _name = "customer.journey.sales.import"
+    _description = "Sales History Import"
+
+    @api.model
+    def _import_sales_history(
+        self,
+        fileobj_or_path,
+        mapping=None,
+        encoding=None,
+        batch_size=DEFAULT_BATCH_SIZE,
+        commit=False,
+        progress=None,
+        delimiter=",",
+        max_quantity=DEFAULT_MAX_QUANTITY,
+        non_product_codes=DEFAULT_NON_PRODUCT_CODES,
+        date_format=None,
+        tz=None,
+        on_skip=None,
+    ):
+        """Import a sales-history CSV file and return the stats of the import.
+
+        The whole file is validated first: any invalid line raises a UserError
+        naming up to 20 lines with their column, before anything is written.
+
+        :param fileobj_or_path: see ``SalesHistoryReader``
+        :param batch_size: invoices created per batch
+        :param commit: commit after each batch, for the command line only;
+            a batch is atomic, and importing the file again completes it
+        :param progress: called with the stats after each batch
+        :param tz: time zone of the invoice dates without offset; the user's
+            time zone by default, else UTC
+        :param on_skip: called with each skipped ``SalesLine``, in file order
+        :return: dict of counts; see ``_new_stats``
+        """
+        started = time.monotonic()
+        reader = SalesHistoryReader(
+            fileobj_or_path,
+            mapping=mapping,
+            encoding=encoding,
+            delimiter=delimiter,
+            max_quantity=max_quantity,
+            non_product_codes=non_product_codes,
+            date_format=date_format,
+        )
+        try:
+            file_stats = reader.validate()
+        except SalesHistoryError as error:
+            raise UserError(self._format_reader_error(error)) from None
+        stats = self._new_stats(file_stats)
+        _logger.info(
+            "Sales history: %s lines valid, %s invoices with %s kept lines to import",
+            file_stats["lines"],
+            file_stats["invoices"],
+            file_stats["kept_lines"],
+        )
+
+        env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+                journey_no_capture=True,
+            )
+        )
+        importer = env[self._name]
+        cache = {
+            "partners": {},
+            "products": {},
+            "countries": importer._country_ids_by_name(),
+            "tz": pytz.timezone(tz or self.env.user.tz or "UTC"),
+            "reader": reader,
+        }
+        partner_ids = set()
+        batch = []
+        for invoice in reader.iter_invoices(on_skip=on_skip):
+            batch.append(invoice)
+            if len(batch) >= batch_size:
+                partner_ids |= importer._import_batch(batch, cache, stats)
+                batch = []
+                importer._end_batch(commit, progress, stats)
+        if batch:
+            partner_ids |= importer._import_batch(batch, cache, stats)
+
+        if partner_ids and hasattr(env["res.partner"], "_journey_replay_history"):
+            stats["customers_moved"] = env["res.partner"]._journey_replay_history(sorted(partner_ids))
+        stats["seconds"] = round(time.monotonic() - started, 1)
+        importer._end_batch(commit, progress, stats)
+        _logger.info("Sales history imported: %s", stats)
+        return stats
+
+    @api.model
+    def _new_stats(self, file_stats):
+        return dict(
+            file_stats,
+            orders_created=0,
+            orders_existing=0,
+            order_lines_created=0,
+            customers_created=0,
+            customers_reused=0,
+            products_created=0,
+            products_reused=0,
+            customers_moved=0,
+            invoices_done=0,
+            seconds=0.0,
+        )
+
+    @api.model
+    def _end_batch(self, commit, progress, stats):
+        """Commit if asked, and drop the record cache so that memory stays flat."""
+        self.env.flush_all()
+        if commit:
+            self.env.cr.commit()
+        self.env.invalidate_all()
+        if progress:
+            progress(stats)
+
+    @api.model
+    def _format_reader_error(self, error):
+        lines = [self.env._(issue.template, **issue.params) for issue in error.issues]
+        if error.total > len(error.issues):
+            lines.append(
+                _("%(count)s more errors are not shown.", count=error.total - len(error.issues))
+            )
+        header = _("The file was not imported, nothing was changed. Fix these lines and import it again:")
+        return "\n".join([header, *lines])
+
+    @api.model
+    def _skip_reason_label(self, reason):
+        """Return the translated label of a skip reason code of ``SKIP_REASONS``."""
+        return self.env._(SKIP_REASONS[reason])
+
+    # ------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------
+
+    @api.model
+    def _import_batch(self, invoices, cache, stats):
+        """Create the orders of ``invoices`` that do not exist yet.
+
+        :return: ids of the customers that received an order
+        """
+        stats["invoices_done"] += len(invoices)
+        company = self.env.company
+        existing = set(
+            self.env["sale.order"]
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id), ("journey_import_ref", "in", [inv.number for inv in invoices])])
+            .mapped("journey_import_ref")
+        )
+        stats["orders_existing"] += len(existing)
+        invoices = [invoice for invoice in invoices if invoice.number not in existing]
+        if not invoices:
+            return set()
+
+        partners = self._get_partners(invoices, cache, stats)
+        products = self._get_products(invoices, cache, stats)
+        order_vals = [
+            {
+                # The invoice number, as the customer knows the order; this
+                # also saves a sequence call per order.
+                "name": invoice.number,
+                "partner_id": partners[invoice.customer_id],
+                "date_order": self._to_utc(invoice.date, cache["tz"]),
+                "state": "sale",
+                "locked": True,
+                "user_id": False,
+                "origin": invoice.number,
+                "journey_historical": True,
+                "journey_import_ref": invoice.number,
+                "company_id": company.id,
+            }
+            for invoice in invoices
+        ]
+        orders = self.env["sale.order"].create(order_vals)
+        self.env.flush_all()
+        lines = self._insert_order_lines(orders, invoices, products)
+        self._recompute_after_insert(orders, lines)
+        stats["orders_created"] += len(orders)
+        stats["order_lines_created"] += len(lines)
+        return set(orders.partner_id.ids)
+
+    @api.model
+    def _to_utc(self, date, tz):
+        if date.tzinfo is None:
+            date = tz.localize(date, is_dst=False)
+        return date.astimezone(timezone.utc).replace(tzinfo=None)
+
+    # ------------------------------------------------------------
+    # Customers and products
+    # ------------------------------------------------------------
+
+    @api.model
+    def _country_ids_by_name(self):
+        """Return {lower-case English name, ISO code or alias: country id}."""
+        countries = self.env["res.country"].with_context(lang="en_US").search_read([], ["name", "code"])
+        by_name = {}
+        for country in countries:
+            by_name[country["name"].lower()] = country["id"]
+            by_name[country["code"].lower()] = country["id"]
+        for alias, code in COUNTRY_ALIASES.items():
+            if code.lower() in by_name:
+                by_name.setdefault(alias, by_name[code.lower()])
+        return by_name
+
+    @api.model
+    def _country_id(self, name, cache):
+        key = (name or "").strip().lower()
+        if key in NO_COUNTRY:
+            return False
+        country_id = cache["countries"].get(key)
+        if country_id is None:
+            _logger.warning("Sales history: unknown country %r, customers get no country", name)
+            cache["countries"][key] = country_id = False
+        return country_id
+
+    @api.model
+    def _get_partners(self, invoices, cache, stats):
+        """Return {customer id: partner id}, creating the missing customers."""
+        known = cache["partners"]
+        missing = sorted({invoice.customer_id for invoice in invoices} - set(known))
+        if missing:
+            refs = {PARTNER_REF_PREFIX + customer: customer for customer in missing}
+            found = self.env["res.partner"].with_context(active_test=False).search_read(
+                [("ref", "in", list(refs)), ("company_id", "in", [False, self.env.company.id])],
+                ["ref"],
+                order="id",
+            )
+            for partner in found:
+                customer = refs[partner["ref"]]
+                if customer not in known:
+                    known[customer] = partner["id"]
+                    stats["customers_reused"] += 1
+            countries = cache["reader"].customers
+            to_create = [customer for customer in missing if customer not in known]
+            created = self.env["res.partner"].create(
+                [
+                    {
+                        "name": _("Customer %(customer_id)s", customer_id=customer),
+                        "ref": PARTNER_REF_PREFIX + customer,
+                        "is_company": True,
+                        "customer_rank": 1,
+                        "country_id": self._country_id(countries.get(customer), cache),
+                    }
+                    for customer in to_create
+                ]
+            )
+            known.update(zip(to_create, created.ids))
+            stats["customers_created"] += len(created)
+        return known
+
+    @api.model
+    def _get_products(self, invoices, cache, stats):
+        """Return {upper-case stock code: (product id, uom id)}.
+
+        Finds products by internal reference regardless of case and creates
+        the missing ones as goods, named after the most frequent description.
+        """
+        known = cache["products"]
+        missing = sorted({line.stock_code for invoice in invoices for line in invoice.lines} - set(known))
+        if missing:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (UPPER(pp.default_code))
+                           UPPER(pp.default_code), pp.id, pt.uom_id
+                      FROM product_product pp
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                     WHERE UPPER(pp.default_code) = ANY(%s)
+                       AND (pt.company_id IS NULL OR pt.company_id = %s)
+                  ORDER BY UPPER(pp.default_code), pp.active DESC, pp.id
+                    """,
+                    missing,
+                    self.env.company.id,
+                )
+            )
+            for code, product_id, uom_id in self.env.cr.fetchall():
+                known[code] = (product_id, uom_id)
+                stats["products_reused"] += 1
+            summaries = cache["reader"].products
+            to_create = [code for code in missing if code not in known]
+            created = self.env["product.product"].create(
+                [
+                    {
+                        "name": summaries[code].name or code,
+                        "default_code": code,
+                        "type": "consu",
+                        "sale_ok": True,
+                        "list_price": summaries[code].price,
+                    }
+                    for code in to_create
+                ]
+            )
+            for code, product in zip(to_create, created):
+                known[code] = (product.id, product.uom_id.id)
+            stats["products_created"] += len(created)
+        return known
+
+    # ------------------------------------------------------------
+    # Order lines
+    # ------------------------------------------------------------
+
+    @api.model
+    def _insert_order_lines(self, orders, invoices, products):
+        """Insert the lines of ``invoices`` into ``orders`` in one SQL statement.
+
+        Computes the stored fields as the ORM does for a line without taxes
+        or discount, as delivered and invoiced in the previous system.
+
+        :return: the new sale.order.line records
+        """
+        line_model = self.env["sale.order.line"]
+        delivered_method = self._qty_delivered_method(orders[:1], products)
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        columns = {
+            name: []
+            for name in (
+                "order_id",
+                "sequence",
+                "company_id",
+                "currency_id",
+                "order_partner_id",
+                "salesman_id",
+                "product_id",
+                "product_uom",
+                "name",
+                "product_uom_qty",
+                "price_unit",
+                "price_subtotal",
+                "price_reduce_taxexcl",
+            )
+        }
+        order_values = orders.read(["company_id", "currency_id", "partner_id", "user_id"], load=None)
+        roundings = {currency.id: currency.rounding for currency in orders.currency_id}
+        for values, invoice in zip(order_values, invoices):
+            rounding = roundings[values["currency_id"]]
+            for sequence, line in enumerate(invoice.lines, start=1):
+                product_id, uom_id = products[line.stock_code]
+                subtotal = float_round(line.quantity * line.unit_price, precision_rounding=rounding)
+                columns["order_id"].append(values["id"])
+                columns["sequence"].append(sequence * 10)
+                columns["company_id"].append(values["company_id"])
+                columns["currency_id"].append(values["currency_id"])
+                columns["order_partner_id"].append(values["partner_id"])
+                columns["salesman_id"].append(values["user_id"] or None)
+                columns["product_id"].append(product_id)
+                columns["product_uom"].append(uom_id)
+                columns["name"].append("[%s] %s" % (line.stock_code, line.description or line.stock_code))
+                columns["product_uom_qty"].append(line.quantity)
+                columns["price_unit"].append(line.unit_price)
+                columns["price_subtotal"].append(subtotal)
+                columns["price_reduce_taxexcl"].append(subtotal / line.quantity)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order_line (
+                    order_id, sequence, company_id, currency_id, order_partner_id,
+                    salesman_id, product_id, product_uom, name, product_uom_qty,
+                    price_unit, technical_price_unit, discount,
+                    price_subtotal, price_tax, price_total,
+                    price_reduce_taxexcl, price_reduce_taxinc, customer_lead,
+                    state, display_type, qty_delivered_method,
+                    qty_delivered, qty_invoiced, qty_to_invoice, invoice_status,
+                    untaxed_amount_invoiced, untaxed_amount_to_invoice,
+                    is_downpayment, is_expense,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT v.order_id, v.sequence, v.company_id, v.currency_id, v.order_partner_id,
+                       v.salesman_id, v.product_id, v.product_uom, v.name, v.qty,
+                       v.price_unit, v.price_unit, 0,
+                       v.subtotal, 0, v.subtotal,
+                       v.price_reduce, v.price_reduce, 0,
+                       'sale', NULL, %(delivered_method)s,
+                       v.qty, v.qty, 0, 'invoiced',
+                       v.subtotal, 0,
+                       FALSE, FALSE,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(
+                       %(order_id)s::int[], %(sequence)s::int[], %(company_id)s::int[],
+                       %(currency_id)s::int[], %(order_partner_id)s::int[], %(salesman_id)s::int[],
+                       %(product_id)s::int[], %(product_uom)s::int[], %(name)s::text[],
+                       %(product_uom_qty)s::numeric[], %(price_unit)s::numeric[],
+                       %(price_subtotal)s::numeric[], %(price_reduce_taxexcl)s::numeric[]
+                  ) AS v(order_id, sequence, company_id, currency_id, order_partner_id,
+                         salesman_id, product_id, product_uom, name, qty,
+                         price_unit, subtotal, price_reduce)
+             RETURNING id
+                """,
+                delivered_method=delivered_method,
+                uid=uid,
+                now=now,
+                **columns,
+            )
+        )
+        return line_model.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _qty_delivered_method(self, order, products):
+        """Return how the ORM would compute the delivered quantity of the lines.
+
+        Historical lines are goods; the method depends on the installed
+        modules (manual with sale alone, stock moves with sale_stock).
+        """
+        product_id = next(iter(products.values()))[0]
+        line = self.env["sale.order.line"].new({"order_id": order.id, "product_id": product_id})
+        line._compute_qty_delivered_method()
+        return line.qty_delivered_method
+
+    @api.model
+    def _recompute_after_insert(self, orders, lines):
+        """Set the order totals in SQL, and let the ORM compute the rest.
+
+        The ORM computes the stored line fields that the insert did not write
+        and the stored order fields that depend on the lines, other modules'
+        included. It would take most of the import time on the totals and
+        invoice status, so these are set here in SQL.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sale_order so
+                   SET amount_untaxed = totals.amount,
+                       amount_tax = 0,
+                       amount_total = totals.amount,
+                       invoice_status = 'invoiced'
+                  FROM (SELECT order_id, SUM(price_subtotal) AS amount
+                          FROM sale_order_line
+                         WHERE order_id = ANY(%s)
+                      GROUP BY order_id) totals
+                 WHERE so.id = totals.order_id
+                """,
+                orders.ids,
+            )
+        )
+        line_model = self.env["sale.order.line"]
+        line_model.invalidate_model()
+        orders.invalidate_recordset(["order_line", *ORDER_FIELDS_WRITTEN])
+        for field in line_model._fields.values():
+            if (
+                field.store
+                and field.compute
+                and field.name not in LINE_FIELDS_WRITTEN
+                and field.name not in LINE_FIELDS_LEFT_EMPTY
+            ):
+                self.env.add_to_compute(field, lines)
+        for field in orders._fields.values():
+            if (
+                field.store
+                and field.compute
+                and field.name not in ORDER_FIELDS_WRITTEN
+                and any(path.split(".")[0] == "order_line" for path in self.pool.field_depends[field])
+            ):
+                self.env.add_to_compute(field, orders)
+        self.env.flush_all()

@@ -1,0 +1,6 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from . import test_journey_stages
+from . import test_touchpoints
+from . import test_journey_security
+from . import test_journey_recompute
+from . import test_ui_tour

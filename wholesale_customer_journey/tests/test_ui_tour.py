@@ -1,0 +1,67 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.tests import HttpCase, tagged
+
+# Values that static/tests/tours/customer_journey_tour.js uses too.
+CUSTOMER_NAME = "Journey Tour Wholesaler"
+REVIEW_SUMMARY = "Praised our delivery times"
+REVIEW_AUTHOR = "Trade forum"
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerJourneyTour(HttpCase):
+    """Log a review from the customer form in the browser, as a salesperson."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stage_awareness = cls.env.ref("wholesale_customer_journey.stage_awareness")
+        cls.user_salesman = mail_new_test_user(
+            cls.env,
+            login="journey_tour_salesman",
+            name="Tess Tour Salesman",
+            email="tess.tour@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": CUSTOMER_NAME, "is_company": True, "email": "buying@tour-wholesaler.example"}
+        )
+        # A first lead without campaign puts the customer in Awareness, as it
+        # would in production, and records one touchpoint.
+        cls.env["crm.lead"].with_user(cls.user_salesman).create(
+            {
+                "name": "Pallets of garden pots",
+                "partner_id": cls.customer.id,
+                "user_id": cls.user_salesman.id,
+            }
+        )
+
+    def test_log_review_from_customer_form(self):
+        Touchpoint = self.env["customer.journey.touchpoint"]
+        # The tour checks the stage and the touchpoint count in the browser, so
+        # check them here first to tell a setup problem apart from a UI problem.
+        self.assertEqual(self.customer.journey_stage_id, self.stage_awareness)
+        self.assertEqual(self.customer.journey_touchpoint_count, 1)
+        review_domain = [("partner_id", "=", self.customer.id), ("channel", "=", "review")]
+        self.assertFalse(Touchpoint.search(review_domain))
+
+        self.start_tour("/odoo", "wholesale_customer_journey_tour", login=self.user_salesman.login)
+
+        review = Touchpoint.search(review_domain)
+        self.assertEqual(len(review), 1, "The tour must log exactly one review for the customer.")
+        self.assertEqual(review.name, REVIEW_SUMMARY)
+        self.assertEqual(review.partner_id, self.customer)
+        self.assertFalse(review.contact_id)
+        self.assertEqual(review.rating, "4")
+        self.assertEqual(review.kind, "indirect")
+        self.assertEqual(review.direction, "inbound")
+        self.assertEqual(review.origin, "manual")
+        self.assertEqual(review.author_name, REVIEW_AUTHOR)
+        self.assertEqual(review.stage_id, self.stage_awareness)
+        self.assertEqual(review.user_id, self.user_salesman)
+        self.assertEqual(review.create_uid, self.user_salesman)
+
+        self.customer.invalidate_recordset(["journey_touchpoint_count"])
+        self.assertEqual(self.customer.journey_touchpoint_count, 2)
+        # A review records an opinion and does not change the journey stage.
+        self.assertEqual(self.customer.journey_stage_id, self.stage_awareness)
