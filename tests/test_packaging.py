@@ -11,7 +11,7 @@ ADDON_NAME = "wholesale_customer_journey"
 
 def test_pip_install_ships_manifest_files(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--quiet",
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
          "--target", str(tmp_path), str(PROJECT_ROOT)],
         check=True,
         capture_output=True,

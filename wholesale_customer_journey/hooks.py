@@ -10,6 +10,7 @@ def post_init_hook(env):
     Orders delivered or paid before the install get the order date as
     delivery or payment date: the real date is not recorded on the order.
     """
+    env.flush_all()
     env.cr.execute(
         """
         UPDATE sale_order

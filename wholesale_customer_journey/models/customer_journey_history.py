@@ -63,6 +63,16 @@ class CustomerJourneyHistory(models.Model):
         "res.company", string="Company", related="partner_id.company_id", store=True
     )
 
+    def init(self):
+        # The stage replay looks up each customer's latest manual change.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS customer_journey_history_manual_idx
+                ON customer_journey_history (partner_id, date_start)
+             WHERE event_code = 'manual'
+            """
+        )
+
     @api.model
     def _selection_source_ref(self):
         return [

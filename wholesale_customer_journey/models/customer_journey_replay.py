@@ -95,6 +95,8 @@ class CustomerJourneyReplay(models.AbstractModel):
         """Return ``evidence`` rows with the stage their event leads to.
 
         A rule of the record's company wins over a rule without company.
+        Evidence dated before a customer's latest manual stage change is
+        left out: the manager's decision already took it into account.
         """
         return SQL(
             """
@@ -112,12 +114,18 @@ class CustomerJourneyReplay(models.AbstractModel):
                   ORDER BY rule.company_id IS NULL, rule.sequence, rule.id
                      LIMIT 1) r
              WHERE e.date IS NOT NULL
+               AND NOT EXISTS (
+                    SELECT 1 FROM customer_journey_history manual
+                     WHERE manual.partner_id = e.partner_id
+                       AND manual.event_code = 'manual'
+                       AND manual.date_start >= e.date)
             """,
             evidence=evidence,
         )
 
     def _candidate_partner_ids(self, since=None):
         """Return the commercial partners whose records imply a later stage."""
+        self.env.flush_all()
         staged = self._staged_query(self._evidence_query(since=since))
         self.env.cr.execute(
             SQL(
@@ -151,8 +159,7 @@ class CustomerJourneyReplay(models.AbstractModel):
         partner_ids = list(partner_ids)
         if not partner_ids:
             return 0
-        for model in ("res.partner", "customer.journey.history", "crm.lead", "sale.order"):
-            self.env[model].flush_model()
+        self.env.flush_all()
         cr = self.env.cr
         staged = self._staged_query(self._evidence_query(partner_ids=partner_ids))
         cr.execute("DROP TABLE IF EXISTS journey_replay_path")

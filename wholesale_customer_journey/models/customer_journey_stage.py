@@ -75,9 +75,10 @@ class CustomerJourneyStage(models.Model):
             if count or history:
                 raise UserError(
                     _(
-                        "Stage “%(stage)s” cannot be deleted: %(count)s contacts are "
-                        "in it and %(history)s stage history rows refer to it. Archive "
-                        "the stage instead, or move its customers to another stage first.",
+                        "Stage “%(stage)s” is in use and cannot be deleted (contacts "
+                        "in this stage: %(count)s, stage history rows: %(history)s). "
+                        "Archive the stage instead, or move its customers to another "
+                        "stage first.",
                         stage=stage.display_name,
                         count=count,
                         history=history,

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -91,7 +93,7 @@ class CustomerJourneyTouchpoint(models.Model):
             ("manual", "Logged by Hand"),
             ("import", "Imported"),
         ],
-        string="Type",
+        string="Origin",
         required=True,
         default="manual",
     )
@@ -159,7 +161,7 @@ class CustomerJourneyTouchpoint(models.Model):
                     _(
                         "Invalid Rating on touchpoint “%(name)s”: only reviews and "
                         "third-party opinions have a rating. Set the Channel to "
-                        "Review or clear the Rating.",
+                        "Review or Third-Party Opinion, or clear the Rating.",
                         name=touchpoint.name,
                     )
                 )
@@ -193,7 +195,7 @@ class CustomerJourneyTouchpoint(models.Model):
         Values given by the caller, in ``vals`` or as context defaults, win
         over the derived ones.
         """
-        given = set(vals) | {
+        explicit_fields = set(vals) | {
             key.removeprefix("default_") for key in self.env.context if key.startswith("default_")
         }
         vals = self._add_missing_default_values(vals)
@@ -202,7 +204,7 @@ class CustomerJourneyTouchpoint(models.Model):
         channel = vals.get("channel")
         if channel:
             vals["channel"] = CHANNEL_ALIASES.get(channel, channel)
-        if vals.get("channel") in INDIRECT_CHANNELS and "kind" not in given:
+        if vals.get("channel") in INDIRECT_CHANNELS and "kind" not in explicit_fields:
             vals["kind"] = "indirect"
         Partner = self.env["res.partner"].sudo()
         contact = Partner.browse(vals.get("contact_id") or [])
@@ -217,9 +219,9 @@ class CustomerJourneyTouchpoint(models.Model):
             contact = Partner
         vals["partner_id"] = partner.id or False
         vals["contact_id"] = contact.id or False
-        if partner and "stage_id" not in given:
+        if partner and "stage_id" not in explicit_fields:
             vals["stage_id"] = partner.journey_stage_id.id or False
-        if partner and "company_id" not in given and partner.company_id:
+        if partner and "company_id" not in explicit_fields and partner.company_id:
             vals["company_id"] = partner.company_id.id
         return vals
 
@@ -238,10 +240,10 @@ class CustomerJourneyTouchpoint(models.Model):
 
         This is the single entry point for automatic capture. A value dict
         whose ``source_key`` is already recorded is skipped, so replaying an
-        event, or two transactions capturing the same one, creates one row
-        (the unique constraint rejects the second transaction). Runs as
-        superuser because the user who causes an event need not have the
-        right to write journey data.
+        event creates one row. When another transaction records the same key
+        at the same time, the unique index makes this one wait and then skip
+        that row. Runs as superuser because the user who causes an event need
+        not have the right to write journey data.
         """
         keys = [vals["source_key"] for vals in vals_list if vals.get("source_key")]
         existing = set()
@@ -256,7 +258,22 @@ class CustomerJourneyTouchpoint(models.Model):
                 continue
             seen.add(key)
             todo.append(vals)
-        return self.sudo().create(todo) if todo else self.browse()
+        if not todo:
+            return self.browse()
+        Touchpoint = self.sudo()
+        try:
+            with self.env.cr.savepoint():
+                return Touchpoint.create(todo)
+        except psycopg2.errors.UniqueViolation:
+            # Another transaction committed one of these keys meanwhile.
+            created = Touchpoint.browse()
+            for vals in todo:
+                try:
+                    with self.env.cr.savepoint():
+                        created |= Touchpoint.create(vals)
+                except psycopg2.errors.UniqueViolation:
+                    _logger.info("Touchpoint %s already recorded by another transaction", vals.get("source_key"))
+            return created
 
     @api.model
     def _attach_to_partner(self, res_model, res_ids, partner):

@@ -25,7 +25,7 @@ class ResConfigSettings(models.TransientModel):
             if settings.journey_stuck_days < 1:
                 raise ValidationError(
                     _(
-                        "Invalid Stuck After (Days) %(days)s: enter a number of days of 1 or more.",
+                        "Invalid Stuck After (Days): %(days)s. Enter a number of days of 1 or more.",
                         days=settings.journey_stuck_days,
                     )
                 )

@@ -26,7 +26,7 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     journey_is_company = fields.Boolean(
-        string="Is Journey Customer",
+        string="Owns a Journey",
         compute="_compute_journey_is_company",
         store=True,
         index=True,

@@ -4,3 +4,5 @@ from . import test_touchpoints
 from . import test_journey_security
 from . import test_journey_recompute
 from . import test_ui_tour
+from . import test_sales_history_parser
+from . import test_sales_history_import

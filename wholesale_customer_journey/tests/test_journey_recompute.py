@@ -136,3 +136,39 @@ class TestJourneyRecompute(JourneyCase):
 
         Replay._recompute_stages(full=True)
         self.assertEqual(self.customer.journey_stage_id, self.stage_conversion)
+
+    def test_recompute_keeps_manual_stage(self):
+        order = self._create_order()
+        order.action_confirm()
+        wizard = self.env["customer.journey.stage.set"].create(
+            {"partner_ids": self.customer.ids, "stage_id": self.stage_consideration.id, "reason": "Overname"}
+        )
+        wizard.action_apply()
+
+        self.env["customer.journey.replay"]._recompute_stages(full=True)
+
+        self.assertEqual(self.customer.journey_stage_id, self.stage_consideration)
+
+    def test_recompute_after_manual_stage_uses_newer_orders(self):
+        self._create_order().action_confirm()
+        self.env["customer.journey.stage.set"].create(
+            {"partner_ids": self.customer.ids, "stage_id": self.stage_awareness.id, "reason": "Nieuwe eigenaar"}
+        ).action_apply()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE customer_journey_history SET date_start = %s WHERE partner_id = %s AND event_code = 'manual'",
+            (datetime(2026, 1, 1), self.customer.id),
+        )
+        self.env.cr.execute(
+            "UPDATE res_partner SET journey_stage_date = %s WHERE commercial_partner_id = %s",
+            (datetime(2026, 1, 1), self.customer.id),
+        )
+        self.env.invalidate_all()
+        self._sql_confirm(self._create_order(), datetime(2026, 2, 1))
+
+        self.env["customer.journey.replay"]._recompute_stages(full=True)
+
+        self.assertEqual(self.customer.journey_stage_id, self.stage_conversion)
+        current = self._history().filtered(lambda row: not row.date_end)
+        self.assertEqual(current.stage_id, self.stage_conversion)
+        self.assertEqual(current.date_start, datetime(2026, 2, 1))

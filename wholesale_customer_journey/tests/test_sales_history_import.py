@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import float_round
 
-# The data sets live beside the project, in ../shared; they are never copied into it.
+# Read in place, because the data set is not part of the repository.
 DATASET_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "online-retail"
 SAMPLE_FILE = DATASET_DIR / "online_retail_sample_100_customers.csv.gz"
 TZ = "Europe/London"
@@ -101,7 +101,6 @@ class TestSalesHistoryImport(TransactionCase):
             raise AssertionError("Missing data set %s" % SAMPLE_FILE)
         cls.expected = expected_import(SAMPLE_FILE)
         cls.mail_count_before = cls.env["mail.mail"].search_count([])
-        cls.message_count_before = cls.env["mail.message"].search_count([])
         cls.stats = cls.env["customer.journey.sales.import"]._import_sales_history(
             str(SAMPLE_FILE), tz=TZ
         )
@@ -121,6 +120,9 @@ class TestSalesHistoryImport(TransactionCase):
         self.assertEqual(stats["orders_existing"], 0)
         self.assertEqual(stats["order_lines_created"], expected["kept_lines"])
         self.assertEqual(stats["customers_created"], len(expected["customers"]))
+        self.assertEqual(stats["stock_codes"], len(expected["stock_codes"]))
+        self.assertEqual(stats["customers"], len(expected["customers"]))
+        self.assertEqual(stats["invoices"], len(expected["invoices"]))
         self.assertEqual(stats["products_created"] + stats["products_reused"], len(expected["stock_codes"]))
         self.assertEqual(len(self.orders), len(expected["invoices"]))
         self.assertEqual(len(self.orders.order_line), expected["kept_lines"])
@@ -224,7 +226,7 @@ class TestSalesHistoryImport(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestSalesHistoryImportWizard(TransactionCase):
-    """The wizard: small files, reuse of existing records, invalid files."""
+    """Wizard imports of small files, reuse of existing records and invalid files."""
 
     HEADER = "invoice,stock_code,description,quantity,invoice_date,unit_price,customer_id,country"
 
@@ -268,7 +270,7 @@ class TestSalesHistoryImportWizard(TransactionCase):
         """Stage changes are dated at the orders when each batch is committed.
 
         The command line commits after each batch, which runs the pre-commit
-        hooks before the journey replay at the end; the test runs them there.
+        hooks before the journey replay at the end. The test runs them there.
         """
         content = ("\n".join([
             self.HEADER,

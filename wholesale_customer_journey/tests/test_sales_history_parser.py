@@ -18,7 +18,7 @@ HEADER = "invoice,stock_code,description,quantity,invoice_date,unit_price,custom
 
 
 def make_csv(*rows, header=HEADER):
-    """Return the bytes of a CSV file; line 1 is the header, ``rows[0]`` is line 2."""
+    """Return the bytes of a CSV file. Line 1 is the header, and ``rows[0]`` is line 2."""
     return ("\n".join([header, *rows]) + "\n").encode("utf-8")
 
 
@@ -206,6 +206,7 @@ class TestSalesHistoryParser(unittest.TestCase):
         self.assertEqual(invoices, [], "an invoice without kept lines is left out")
         self.assertEqual(stats["invoices"], 0)
         self.assertEqual(stats["customers"], 0)
+        self.assertEqual(stats["stock_codes"], 0)
         self.assertEqual(stats["offsets"], 1)
         self.assertEqual(stats["unmatched_cancellations"], 1)
         by_line = {line.line: line for line in skipped}

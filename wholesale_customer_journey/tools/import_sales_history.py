@@ -16,14 +16,11 @@ status: 0 when imported, 1 when the file or the database is rejected, 2 for
 invalid arguments.
 """
 import argparse
-import logging
 import resource
 import sys
 import time
 
 from .sales_history import DEFAULT_ENCODING, DEFAULT_MAX_QUANTITY, DEFAULT_NON_PRODUCT_CODES, FIELDS, SkipReport
-
-_logger = logging.getLogger(__name__)
 
 ADDON = "wholesale_customer_journey"
 IMPORT_MODEL = "customer.journey.sales.import"
@@ -66,8 +63,8 @@ def build_parser():
         action="append",
         default=[],
         metavar="FIELD=COLUMN",
-        help="column of the file for a field; fields: %s. Repeat for each field. "
-        "An empty COLUMN marks description or country as absent." % ", ".join(FIELDS),
+        help="column of the file that contains FIELD, one of: %s. Repeat the option for each "
+        "field. An empty COLUMN marks description or country as absent." % ", ".join(FIELDS),
     )
     parser.add_argument(
         "--batch-size",
@@ -79,7 +76,7 @@ def build_parser():
         "--max-quantity",
         type=int,
         default=DEFAULT_MAX_QUANTITY,
-        help="skip lines with a larger quantity; 0 for no maximum (default: %(default)s)",
+        help="skip lines with a larger quantity, 0 for no maximum (default: %(default)s)",
     )
     parser.add_argument(
         "--non-product-codes",
@@ -149,7 +146,7 @@ def format_summary(stats, skip_labels):
 
 
 def run_import(options, mapping):
-    """Open the registry of the database and import the file; return the exit status."""
+    """Open the registry of the database, import the file and return the exit status."""
     import odoo
     from odoo.exceptions import UserError
     from odoo.modules.registry import Registry

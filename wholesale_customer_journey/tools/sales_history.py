@@ -34,7 +34,7 @@ from datetime import datetime
 
 
 def _lt(message):
-    """Mark ``message`` for translation; the Odoo side translates it when shown."""
+    """Mark ``message`` for translation. The Odoo side translates it when it shows it."""
     return message
 
 
@@ -226,8 +226,8 @@ class ProductSummary:
 def compile_code_patterns(codes):
     """Return a regular expression matching any of ``codes``, case-insensitively.
 
-    :param codes: stock codes, as an iterable or one comma-separated string;
-        "*" in a code matches any text
+    :param codes: stock codes, as an iterable or one comma-separated string.
+        "*" in a code matches any text.
     """
     if isinstance(codes, str):
         codes = codes.split(",")
@@ -266,8 +266,8 @@ class SalesHistoryReader:
     :param max_quantity: a line with a larger quantity is skipped
     :param non_product_codes: stock codes that are not products, see
         ``compile_code_patterns``
-    :param date_format: ``strptime`` format of the invoice date; ISO 8601 by default
-    :param max_errors: number of errors kept for the report; all are counted
+    :param date_format: ``strptime`` format of the invoice date, ISO 8601 by default
+    :param max_errors: number of errors kept for the report, though all are counted
     """
 
     def __init__(
@@ -372,23 +372,23 @@ class SalesHistoryReader:
         columns = {}
         missing = []
         for field in FIELDS:
-            wanted = (self.mapping.get(field) or "").strip()
-            if not wanted:
+            column_name = (self.mapping.get(field) or "").strip()
+            if not column_name:
                 if field in REQUIRED_FIELDS:
                     missing.append(field)
                 continue
-            index = exact.get(wanted, by_normalized.get(normalize_header(wanted)))
-            if index is None and wanted == DEFAULT_MAPPING[field]:
+            index = exact.get(column_name, by_normalized.get(normalize_header(column_name)))
+            if index is None and column_name == DEFAULT_MAPPING[field]:
                 for alias in COLUMN_ALIASES.get(field, ()):
                     index = by_normalized.get(alias)
                     if index is not None:
                         break
             if index is not None:
                 columns[field] = index
-            elif field in REQUIRED_FIELDS or wanted != DEFAULT_MAPPING[field]:
-                # An optional field under its default name may be absent; a
-                # column the user named must exist.
-                missing.append(wanted)
+            elif field in REQUIRED_FIELDS or column_name != DEFAULT_MAPPING[field]:
+                # An optional field under its default name may be absent, but
+                # a column that the user named must exist.
+                missing.append(column_name)
         if missing:
             raise SalesHistoryError(
                 [
@@ -504,7 +504,7 @@ class SalesHistoryReader:
     def _parse_lines(self):
         """Yield a SalesLine for each valid row, with its skip reason set.
 
-        The reasons set here depend on the line alone or on its invoice;
+        The reasons set here depend on the line alone or on its invoice.
         ``cancelled`` needs the whole file and is applied by the callers.
         Invalid rows are recorded as errors and left out.
         """
@@ -642,6 +642,7 @@ class SalesHistoryReader:
         skipped = Counter()
         kept_per_invoice = Counter()
         kept_per_customer = Counter()
+        kept_per_code = Counter()
         # (customer, stock code, quantity of the original) -> [(date, line)]
         cancellations = {}
         customer_dates = {}
@@ -657,6 +658,7 @@ class SalesHistoryReader:
                 continue
             kept_per_invoice[line.invoice] += 1
             kept_per_customer[line.customer_id] += 1
+            kept_per_code[line.stock_code] += 1
             product = products.get(line.stock_code)
             if product is None:
                 product = products[line.stock_code] = ProductSummary(Counter())
@@ -676,9 +678,10 @@ class SalesHistoryReader:
             raise SalesHistoryError(self._errors, self._error_count)
 
         self.products = products
-        for invoice, customer in self._match_cancellations(cancellations) if cancellations else ():
+        for invoice, customer, code in self._match_cancellations(cancellations) if cancellations else ():
             kept_per_invoice[invoice] -= 1
             kept_per_customer[customer] -= 1
+            kept_per_code[code] -= 1
         skipped["cancelled"] = len(self.offsets)
         for customer, count in kept_per_customer.items():
             if count <= 0:
@@ -688,7 +691,7 @@ class SalesHistoryReader:
             "kept_lines": line_count - sum(skipped.values()),
             "invoices": sum(1 for count in kept_per_invoice.values() if count > 0),
             "customers": len(self.customers),
-            "stock_codes": len(products),
+            "stock_codes": sum(1 for count in kept_per_code.values() if count > 0),
             "skipped": {reason: skipped[reason] for reason in SKIP_REASONS if skipped[reason]},
             "offsets": len(self.offsets),
             "unmatched_cancellations": skipped["cancellation"] - len(self.offsets),
@@ -704,7 +707,7 @@ class SalesHistoryReader:
         one wins, and each line is cancelled at most once. Fills ``offsets``
         and ``cancellation_matches``.
 
-        :return: (invoice, customer id) of each cancelled line
+        :return: (invoice, customer id, stock code) of each cancelled line
         """
         # Second pass: only kept lines that some cancellation may offset.
         candidates = {}
@@ -727,7 +730,7 @@ class SalesHistoryReader:
                 if best is not None:
                     self.offsets[best[1]] = cancel_line
                     self.cancellation_matches[cancel_line] = best[1]
-                    cancelled.append((best[2], key[0]))
+                    cancelled.append((best[2], key[0], key[1]))
         return cancelled
 
     def iter_invoices(self, on_skip=None):

@@ -2,7 +2,6 @@
 import base64
 import binascii
 import io
-import logging
 import tempfile
 
 from markupsafe import Markup, escape
@@ -19,9 +18,7 @@ from ..tools.sales_history import (
     SkipReport,
 )
 
-_logger = logging.getLogger(__name__)
-
-# Skipped lines shown in the result; the CSV report lists all of them.
+# Skipped lines shown in the result. The CSV report lists all of them.
 SKIPPED_LINES_SHOWN = 50
 
 
@@ -68,7 +65,7 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
     column_description = fields.Char(
         string="Description Column",
         default=DEFAULT_MAPPING["description"],
-        help="Leave empty when the file has no description: products are named after their stock code.",
+        help="Leave empty when the file has no description. Products are then named after their stock code.",
     )
     column_quantity = fields.Char(string="Quantity Column", default=DEFAULT_MAPPING["quantity"], required=True)
     column_invoice_date = fields.Char(
@@ -98,7 +95,7 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
     )
     result_html = fields.Html(string="Result", readonly=True, sanitize=True)
     skip_report = fields.Binary(string="Skipped Lines Report", readonly=True, attachment=True)
-    skip_report_name = fields.Char()
+    skip_report_name = fields.Char(string="Skipped Lines File Name")
 
     @api.constrains("max_quantity")
     def _check_max_quantity(self):
@@ -192,7 +189,7 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
         html += Markup("</tbody></table>")
         if report.first_lines:
             html += Markup("<p>%s</p>") % _(
-                "First %(shown)s of %(count)s skipped lines; download the report for all of them.",
+                "First %(shown)s of %(count)s skipped lines. Download the report for all of them.",
                 shown=len(report.first_lines),
                 count=report.count,
             )
