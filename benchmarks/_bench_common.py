@@ -40,6 +40,10 @@ def run_odoo(db, *args):
 
 
 def drop_db(db):
+    """Close this process's connections to ``db``, then drop it."""
+    import odoo.sql_db
+
+    odoo.sql_db.close_db(db)
     subprocess.run(["dropdb", "--if-exists", db], check=True)
 
 

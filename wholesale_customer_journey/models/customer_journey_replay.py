@@ -100,19 +100,28 @@ class CustomerJourneyReplay(models.AbstractModel):
         """
         return SQL(
             """
+            WITH effective_rule AS (
+                -- Per company (0: records without company) and event, the
+                -- rule that applies: the company's own first, then a shared one.
+                SELECT DISTINCT ON (company.id, rule.event_code, COALESCE(rule.crm_stage_id, 0))
+                       company.id AS company_id, rule.event_code,
+                       COALESCE(rule.crm_stage_id, 0) AS crm_stage_id,
+                       rule.stage_id, stage.sequence
+                  FROM (SELECT id FROM res_company UNION ALL SELECT 0) company
+                  JOIN customer_journey_rule rule
+                    ON rule.company_id = company.id OR rule.company_id IS NULL
+                  JOIN customer_journey_stage stage ON stage.id = rule.stage_id
+                 WHERE rule.active AND stage.active
+              ORDER BY company.id, rule.event_code, COALESCE(rule.crm_stage_id, 0),
+                       rule.company_id IS NULL, rule.sequence, rule.id
+            )
             SELECT e.partner_id, e.date, e.event_code, e.res_model, e.res_id,
                    r.stage_id, r.sequence
               FROM (%(evidence)s) e
-              CROSS JOIN LATERAL (
-                    SELECT rule.stage_id, stage.sequence
-                      FROM customer_journey_rule rule
-                      JOIN customer_journey_stage stage ON stage.id = rule.stage_id
-                     WHERE rule.active AND stage.active
-                       AND rule.event_code = e.event_code
-                       AND rule.crm_stage_id IS NOT DISTINCT FROM e.crm_stage_id
-                       AND (rule.company_id = e.company_id OR rule.company_id IS NULL)
-                  ORDER BY rule.company_id IS NULL, rule.sequence, rule.id
-                     LIMIT 1) r
+              JOIN effective_rule r
+                ON r.company_id = COALESCE(e.company_id, 0)
+               AND r.event_code = e.event_code
+               AND r.crm_stage_id = COALESCE(e.crm_stage_id, 0)
              WHERE e.date IS NOT NULL
                AND NOT EXISTS (
                     SELECT 1 FROM customer_journey_history manual
@@ -161,6 +170,12 @@ class CustomerJourneyReplay(models.AbstractModel):
             return 0
         self.env.flush_all()
         cr = self.env.cr
+        # Lock the customers first: a concurrent replay or stage change of the
+        # same customer then fails with a serialization error and is retried,
+        # instead of writing a second history.
+        cr.execute(
+            SQL("SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s) FOR UPDATE", partner_ids)
+        )
         staged = self._staged_query(self._evidence_query(partner_ids=partner_ids))
         cr.execute("DROP TABLE IF EXISTS journey_replay_path")
         cr.execute(

@@ -193,22 +193,27 @@ class CustomerJourneyTouchpoint(models.Model):
         """Return ``vals`` completed: customer company, kind, stage, company.
 
         Values given by the caller, in ``vals`` or as context defaults, win
-        over the derived ones.
+        over the derived ones. Other defaults are left to ``create``.
         """
+        context = self.env.context
         explicit_fields = set(vals) | {
-            key.removeprefix("default_") for key in self.env.context if key.startswith("default_")
+            key.removeprefix("default_") for key in context if key.startswith("default_")
         }
-        vals = self._add_missing_default_values(vals)
-        if vals.get("rating") == "0":
-            vals["rating"] = False
-        channel = vals.get("channel")
+        vals = dict(vals)
+
+        def given(field):
+            return vals.get(field, context.get(f"default_{field}"))
+
+        channel = given("channel")
         if channel:
             vals["channel"] = CHANNEL_ALIASES.get(channel, channel)
+        if vals.get("rating") == "0":
+            vals["rating"] = False
         if vals.get("channel") in INDIRECT_CHANNELS and "kind" not in explicit_fields:
             vals["kind"] = "indirect"
         Partner = self.env["res.partner"].sudo()
-        contact = Partner.browse(vals.get("contact_id") or [])
-        partner = Partner.browse(vals.get("partner_id") or [])
+        contact = Partner.browse(given("contact_id") or [])
+        partner = Partner.browse(given("partner_id") or [])
         if not partner and contact:
             partner = contact.commercial_partner_id
         if partner and partner.commercial_partner_id != partner:
@@ -217,8 +222,10 @@ class CustomerJourneyTouchpoint(models.Model):
             partner = partner.commercial_partner_id
         if contact == partner:
             contact = Partner
-        vals["partner_id"] = partner.id or False
-        vals["contact_id"] = contact.id or False
+        if partner or "partner_id" in vals:
+            vals["partner_id"] = partner.id or False
+        if contact or "contact_id" in explicit_fields:
+            vals["contact_id"] = contact.id or False
         if partner and "stage_id" not in explicit_fields:
             vals["stage_id"] = partner.journey_stage_id.id or False
         if partner and "company_id" not in explicit_fields and partner.company_id:
@@ -262,14 +269,15 @@ class CustomerJourneyTouchpoint(models.Model):
             return self.browse()
         Touchpoint = self.sudo()
         try:
-            with self.env.cr.savepoint():
+            # No flush: a rollback to this savepoint only drops these inserts.
+            with self.env.cr.savepoint(flush=False):
                 return Touchpoint.create(todo)
         except psycopg2.errors.UniqueViolation:
             # Another transaction committed one of these keys meanwhile.
             created = Touchpoint.browse()
             for vals in todo:
                 try:
-                    with self.env.cr.savepoint():
+                    with self.env.cr.savepoint(flush=False):
                         created |= Touchpoint.create(vals)
                 except psycopg2.errors.UniqueViolation:
                     _logger.info("Touchpoint %s already recorded by another transaction", vals.get("source_key"))

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from collections import defaultdict
+
 from odoo import api, fields, models
 
 
@@ -221,7 +223,10 @@ class SaleOrder(models.Model):
         }
 
     def _journey_snapshot(self):
+        by_stage = defaultdict(list)
         for order in self:
             stage = order.partner_id.commercial_partner_id.journey_stage_id
             if stage and order.journey_stage_snapshot_id != stage:
-                order.sudo().journey_stage_snapshot_id = stage
+                by_stage[stage.id].append(order.id)
+        for stage_id, order_ids in by_stage.items():
+            self.browse(order_ids).sudo().write({"journey_stage_snapshot_id": stage_id})

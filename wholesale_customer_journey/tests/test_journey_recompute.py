@@ -172,3 +172,13 @@ class TestJourneyRecompute(JourneyCase):
         current = self._history().filtered(lambda row: not row.date_end)
         self.assertEqual(current.stage_id, self.stage_conversion)
         self.assertEqual(current.date_start, datetime(2026, 2, 1))
+
+    def test_replay_uses_company_rule(self):
+        self.env["customer.journey.rule"].create(
+            {"event_code": "order_confirmed", "stage_id": self.stage_aftersales.id, "company_id": self.company.id}
+        )
+        self._sql_confirm(self._create_order(), datetime(2025, 5, 1))
+
+        self.env["res.partner"]._journey_replay_history(self.customer.ids)
+
+        self.assertEqual(self.customer.journey_stage_id, self.stage_aftersales)
