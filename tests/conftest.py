@@ -98,6 +98,11 @@ def run_python(db: str, code: str, timeout: int = ODOO_COMMAND_TIMEOUT) -> str:
 
     Example: run_python(db, "print(env['res.partner'].search_count([]))").
     """
+    return run_python_process(db, code, timeout).stdout
+
+
+def run_python_process(db: str, code: str, timeout: int = ODOO_COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run Python code like run_python and return the finished process, with its log on stderr."""
     command = [
         sys.executable,
         "-c",
@@ -107,7 +112,7 @@ def run_python(db: str, code: str, timeout: int = ODOO_COMMAND_TIMEOUT) -> str:
         *current_pg_connection().odoo_args(),
         "--log-level=warn",
     ]
-    return _run_checked(command, timeout=timeout, stdin=code).stdout
+    return _run_checked(command, timeout=timeout, stdin=code)
 
 
 def _run_checked(command: list[str], timeout: int, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -195,12 +200,13 @@ class FreshDatabase:
         """Update comma-separated modules (-u)."""
         self.odoo(f"--update={modules}")
 
-    def uninstall(self, module: str = ADDON_NAME) -> None:
-        """Uninstall a module the way the Apps menu does."""
-        self.run_python(
+    def uninstall(self, module: str = ADDON_NAME) -> str:
+        """Uninstall a module the way the Apps menu does, and return the log."""
+        return run_python_process(
+            self.name,
             f"env['ir.module.module'].search([('name', '=', {module!r})])"
-            ".button_immediate_uninstall()"
-        )
+            ".button_immediate_uninstall()",
+        ).stderr
 
     def run_python(self, code: str) -> str:
         """Run code with `env` on this database, commit, and return its stdout."""

@@ -133,9 +133,11 @@ def test_upgrade_keeps_journey_data(lifecycle_db):
 
 def test_uninstall_keeps_partners_leads_orders(lifecycle_db):
     """Records that are not the addon's own demo data survive the uninstall."""
-    lifecycle_db.uninstall()
+    log = lifecycle_db.uninstall()
 
     assert lifecycle_db.module_state() == "uninstalled"
+    errors = [line for line in log.splitlines() if " ERROR " in line or " CRITICAL " in line]
+    assert errors == [], "the uninstall logs errors"
     after = _json(lifecycle_db.run_python(BUSINESS_RECORDS))
     for kind, ids in lifecycle_db.records_before.items():
         missing = set(ids) - set(after[kind])

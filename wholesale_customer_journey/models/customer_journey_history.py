@@ -29,10 +29,10 @@ class CustomerJourneyHistory(models.Model):
         ondelete="cascade",
     )
     stage_id = fields.Many2one(
-        "customer.journey.stage", string="Stage", required=True, ondelete="restrict"
+        "customer.journey.stage", string="Stage", required=True, ondelete="cascade"
     )
     previous_stage_id = fields.Many2one(
-        "customer.journey.stage", string="Previous Stage", ondelete="restrict"
+        "customer.journey.stage", string="Previous Stage", ondelete="set null"
     )
     date_start = fields.Datetime(string="Entered", required=True, index=True)
     date_end = fields.Datetime(string="Left", index=True)

@@ -35,7 +35,7 @@ class CustomerJourneyRule(models.Model):
         "customer.journey.stage",
         string="Journey Stage",
         required=True,
-        ondelete="restrict",
+        ondelete="cascade",
     )
     company_id = fields.Many2one(
         "res.company",

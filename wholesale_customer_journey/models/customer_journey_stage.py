@@ -64,6 +64,8 @@ class CustomerJourneyStage(models.Model):
                     )
                 )
 
+    # The foreign keys to stages cascade or set null, so that uninstalling
+    # the addon can delete its stages. This check keeps users from it.
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         Partner = self.env["res.partner"].with_context(active_test=False)
@@ -72,16 +74,20 @@ class CustomerJourneyStage(models.Model):
             history = self.env["customer.journey.history"].search_count(
                 ["|", ("stage_id", "=", stage.id), ("previous_stage_id", "=", stage.id)]
             )
-            if count or history:
+            rules = self.env["customer.journey.rule"].with_context(active_test=False).search_count(
+                [("stage_id", "=", stage.id)]
+            )
+            if count or history or rules:
                 raise UserError(
                     _(
                         "Stage “%(stage)s” is in use and cannot be deleted (contacts "
-                        "in this stage: %(count)s, stage history rows: %(history)s). "
-                        "Archive the stage instead, or move its customers to another "
-                        "stage first.",
+                        "in this stage: %(count)s, stage history rows: %(history)s, "
+                        "journey rules: %(rules)s). Archive the stage instead, or move "
+                        "its customers and rules to another stage first.",
                         stage=stage.display_name,
                         count=count,
                         history=history,
+                        rules=rules,
                     )
                 )
 

@@ -40,7 +40,7 @@ class ResPartner(models.Model):
         copy=False,
         index="btree_not_null",
         tracking=True,
-        ondelete="restrict",
+        ondelete="set null",
         group_expand="_read_group_journey_stage_ids",
         groups="base.group_user",
         help="The customer company's phase in its journey. Contacts show their "

@@ -227,6 +227,12 @@ class TestJourneyConfiguration(JourneyCase):
         with self.assertRaisesRegex(UserError, "Awareness"):
             self.stage_awareness.unlink()
 
+    def test_delete_stage_used_by_rule_rejected(self):
+        stage = self.env["customer.journey.stage"].create({"name": "Extra", "sequence": 99})
+        self.env["customer.journey.rule"].create({"event_code": "quotation_sent", "stage_id": stage.id, "company_id": self.company.id})
+        with self.assertRaisesRegex(UserError, "journey rules: 1"):
+            stage.unlink()
+
     def test_delete_unused_stage(self):
         stage = self.env["customer.journey.stage"].create({"name": "Extra", "sequence": 99})
         stage.unlink()
