@@ -44,6 +44,15 @@ class CustomerJourneyHistory(models.Model):
         help="Days between entering and leaving the stage, or until now for the "
         "current stage.",
     )
+    stay_days = fields.Float(
+        string="Days Spent",
+        compute="_compute_stay_days",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Days between entering and leaving the stage, 0 while the customer is "
+        "still in it. Filter on completed stays to average it per stage.",
+    )
     is_current = fields.Boolean(
         string="Current", compute="_compute_is_current", search="_search_is_current"
     )
@@ -89,6 +98,14 @@ class CustomerJourneyHistory(models.Model):
                 row.source_ref = f"{row.res_model},{row.res_id}"
             else:
                 row.source_ref = False
+
+    @api.depends("date_start", "date_end")
+    def _compute_stay_days(self):
+        for row in self:
+            if row.date_start and row.date_end:
+                row.stay_days = (row.date_end - row.date_start).total_seconds() / 86400
+            else:
+                row.stay_days = 0.0
 
     @api.depends("date_start", "date_end")
     def _compute_duration_days(self):

@@ -91,7 +91,6 @@ class CustomerJourneyTouchpoint(models.Model):
             ("message", "Message"),
             ("activity", "Activity Done"),
             ("manual", "Logged by Hand"),
-            ("import", "Imported"),
         ],
         string="Origin",
         required=True,

@@ -183,6 +183,22 @@ class ResPartner(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("journey_stage_door"):
+            if any(vals.get("journey_stage_id") and not vals.get("parent_id") for vals in vals_list):
+                raise UserError(
+                    self.env._(
+                        "A new customer cannot start in a Journey Stage: its leads, "
+                        "quotations and orders set the stage. Create the customer "
+                        "without a stage, or ask a Customer Journey manager to use "
+                        "“Set Stage” afterwards."
+                    )
+                )
+            # A kanban column of the journey stage passes its stage as default.
+            self = self.with_context(default_journey_stage_id=False, default_journey_stage_date=False)
+        return super().create(vals_list)
+
     def write(self, vals):
         if (
             ("journey_stage_id" in vals or "journey_stage_date" in vals)
@@ -220,7 +236,7 @@ class ResPartner(models.Model):
         channel = self.env.context.get("journey_channel", "review")
         return {
             "type": "ir.actions.act_window",
-            "name": _("Log Touchpoint"),
+            "name": _("Log Opinion") if channel == "third_party" else _("Log Review"),
             "res_model": "customer.journey.touchpoint",
             "view_mode": "form",
             "views": [(self.env.ref("wholesale_customer_journey.customer_journey_touchpoint_view_form_quick").id, "form")],

@@ -182,3 +182,19 @@ class TestJourneyRecompute(JourneyCase):
         self.env["res.partner"]._journey_replay_history(self.customer.ids)
 
         self.assertEqual(self.customer.journey_stage_id, self.stage_aftersales)
+
+    def test_replay_stores_days_spent(self):
+        lead = self.env["crm.lead"].with_context(journey_no_capture=True).create(
+            {"name": "Beurs", "partner_id": self.customer.id}
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET create_date = %s, date_last_stage_update = %s WHERE id = %s",
+            (datetime(2025, 3, 1), datetime(2025, 3, 1), lead.id),
+        )
+        self._sql_confirm(self._create_order(), datetime(2025, 3, 11))
+
+        self.env["res.partner"]._journey_replay_history(self.customer.ids)
+
+        history = self._history()
+        self.assertEqual(history.mapped("stay_days"), [10.0, 0.0])

@@ -42,6 +42,8 @@ class TestJourneyStages(JourneyCase):
         history = self._history()
         self.assertEqual(history.stage_id, self.stage_awareness | self.stage_consideration)
         self.assertEqual(history[0].date_end, history[1].date_start, "the old row closes when the new one opens")
+        self.assertGreaterEqual(history[0].stay_days, 0.0)
+        self.assertEqual(history[1].stay_days, 0.0, "an open stay has no days spent yet")
         self.assertEqual(history[1].previous_stage_id, self.stage_awareness)
         self.assertEqual(history[1].event_code, "crm_stage")
 
@@ -173,6 +175,21 @@ class TestJourneyStages(JourneyCase):
     def test_direct_stage_write_rejected(self):
         with self.assertRaises(UserError):
             self.customer.write({"journey_stage_id": self.stage_conversion.id})
+
+    def test_create_in_stage_rejected(self):
+        with self.assertRaisesRegex(UserError, "Journey Stage"):
+            self.env["res.partner"].create(
+                {"name": "Snelle klant", "is_company": True, "journey_stage_id": self.stage_aftersales.id}
+            )
+
+    def test_kanban_column_default_ignored(self):
+        partner = (
+            self.env["res.partner"]
+            .with_context(default_journey_stage_id=self.stage_aftersales.id)
+            .create({"name": "Kolomklant", "is_company": True})
+        )
+        self.assertFalse(partner.journey_stage_id)
+        self.assertFalse(self._history(partner))
 
     def test_lost_opportunity_records_dropoff(self):
         lead = self.env["crm.lead"].create(
