@@ -212,6 +212,10 @@ class ResPartner(models.Model):
                     "“Set Stage” button on the customer."
                 )
             )
+        if self.env.context.get("journey_stage_door") and not any(p.journey_is_company for p in self):
+            # Contacts receive their company's stage: the company's chatter
+            # already tracks the change.
+            self = self.with_context(mail_notrack=True)
         return super().write(vals)
 
     # ------------------------------------------------------------

@@ -171,6 +171,10 @@ class TestJourneyStages(JourneyCase):
             lambda value: value.field_id.name == "journey_stage_id"
         )
         self.assertEqual(len(tracking), 1)
+        contact_tracking = self.contact.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "journey_stage_id"
+        )
+        self.assertFalse(contact_tracking, "contacts follow their company without a message each")
 
     def test_direct_stage_write_rejected(self):
         with self.assertRaises(UserError):
