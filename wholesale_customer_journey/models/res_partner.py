@@ -7,7 +7,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .customer_journey_touchpoint import CHANNELS
 
 _logger = logging.getLogger(__name__)
 
