@@ -283,6 +283,18 @@ class CustomerJourneyTouchpoint(models.Model):
             return created
 
     @api.model
+    def _customer_of(self, record):
+        """Return the partner that a customer, lead or order is about."""
+        return record if record._name == "res.partner" else record.partner_id
+
+    @api.model
+    def _company_id_of(self, record):
+        """Return the id of ``record``'s company, or of the current company when it has none."""
+        if "company_id" in record._fields and record.company_id:
+            return record.company_id.id
+        return self.env.company.id
+
+    @api.model
     def _attach_to_partner(self, res_model, res_ids, partner):
         """Give touchpoints of records that had no customer their customer."""
         orphans = self.sudo().search(

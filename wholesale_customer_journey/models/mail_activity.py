@@ -9,6 +9,7 @@ class MailActivity(models.Model):
 
     def _action_done(self, feedback=False, attachment_ids=None):
         # Read what the touchpoints need now: done activities are deleted.
+        Touchpoint = self.env["customer.journey.touchpoint"]
         vals_list = []
         for activity in self.sudo():
             channel = activity.activity_type_id.journey_channel
@@ -17,7 +18,7 @@ class MailActivity(models.Model):
             record = self.env[activity.res_model].sudo().browse(activity.res_id).exists()
             if not record:
                 continue
-            customer = record if activity.res_model == "res.partner" else record.partner_id
+            customer = Touchpoint._customer_of(record)
             vals_list.append(
                 {
                     "name": _(
@@ -34,10 +35,7 @@ class MailActivity(models.Model):
                     "origin": "activity",
                     "note": feedback or activity.note or False,
                     "user_id": activity.user_id.id or self.env.user.id,
-                    "company_id": (
-                        record.company_id.id if "company_id" in record._fields and record.company_id
-                        else self.env.company.id
-                    ),
+                    "company_id": Touchpoint._company_id_of(record),
                     "res_model": activity.res_model,
                     "res_id": activity.res_id,
                     "source_key": f"mail.activity,{activity.id}",
@@ -45,5 +43,5 @@ class MailActivity(models.Model):
             )
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if vals_list:
-            self.env["customer.journey.touchpoint"]._record_touchpoints(vals_list)
+            Touchpoint._record_touchpoints(vals_list)
         return result

@@ -32,6 +32,7 @@ class MailMessage(models.Model):
         return not self.is_internal and not (self.subtype_id and self.subtype_id.internal)
 
     def _journey_record_touchpoints(self):
+        Touchpoint = self.env["customer.journey.touchpoint"]
         vals_list = []
         for message in self.sudo():
             if not message._journey_is_customer_mail():
@@ -39,12 +40,12 @@ class MailMessage(models.Model):
             record = self.env[message.model].sudo().browse(message.res_id).exists()
             if not record:
                 continue
-            customer = record if message.model == "res.partner" else record.partner_id
+            customer = Touchpoint._customer_of(record)
             author_user = message.author_id.user_ids[:1]
             internal_author = bool(author_user) and not author_user.share
-            inbound = message.message_type == "email" and not internal_author or (
-                bool(author_user) and author_user.share
-            )
+            portal_author = bool(author_user) and author_user.share
+            # Inbound: a mail from outside the company, or a portal user's message.
+            inbound = portal_author or (message.message_type == "email" and not internal_author)
             if inbound:
                 contact = message.author_id
                 channel = "website" if message.message_type == "comment" else "email"
@@ -73,14 +74,11 @@ class MailMessage(models.Model):
                     "user_id": author_user.id if internal_author else (
                         record.user_id.id if "user_id" in record._fields else False
                     ),
-                    "company_id": (
-                        record.company_id.id if "company_id" in record._fields and record.company_id
-                        else self.env.company.id
-                    ),
+                    "company_id": Touchpoint._company_id_of(record),
                     "res_model": message.model,
                     "res_id": message.res_id,
                     "source_key": f"mail.message,{message.id}",
                 }
             )
         if vals_list:
-            self.env["customer.journey.touchpoint"]._record_touchpoints(vals_list)
+            Touchpoint._record_touchpoints(vals_list)
