@@ -3,6 +3,9 @@ from odoo import _, api, models
 
 # Documents whose chatter messages count as touchpoints with their customer.
 JOURNEY_THREAD_MODELS = ("res.partner", "crm.lead", "sale.order")
+# Message types that may be a mail to or from the customer (see
+# _journey_is_customer_mail); notifications and tracking never are.
+JOURNEY_MESSAGE_TYPES = ("email", "email_outgoing", "auto_comment", "comment")
 
 
 class MailMessage(models.Model):
@@ -12,8 +15,14 @@ class MailMessage(models.Model):
     def create(self, vals_list):
         messages = super().create(vals_list)
         if not self.env.context.get("journey_skip_message_touchpoint"):
-            journey_messages = messages.filtered(
-                lambda message: message.model in JOURNEY_THREAD_MODELS and message.res_id
+            # Judge by the values: reading the new messages back would cost a
+            # query for each tracking message and notification.
+            journey_messages = self.browse(
+                message.id
+                for message, vals in zip(messages, vals_list)
+                if vals.get("model") in JOURNEY_THREAD_MODELS
+                and vals.get("res_id")
+                and (vals.get("message_type") or message.message_type) in JOURNEY_MESSAGE_TYPES
             )
             if journey_messages:
                 journey_messages._journey_record_touchpoints()

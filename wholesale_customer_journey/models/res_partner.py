@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
+from odoo.tools.mail import generate_tracking_message_id
 
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ PREFERRED_CHANNELS = [
 ]
 
 DEFAULT_STUCK_DAYS = 60
+
+# Set on the commercial partner and copied to its contacts.
+JOURNEY_COMMERCIAL_FIELDS = ["journey_stage_id", "journey_stage_date"]
 
 
 class ResPartner(models.Model):
@@ -38,7 +42,6 @@ class ResPartner(models.Model):
         readonly=True,
         copy=False,
         index="btree_not_null",
-        tracking=True,
         ondelete="set null",
         group_expand="_read_group_journey_stage_ids",
         groups="base.group_user",
@@ -176,7 +179,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["journey_stage_id", "journey_stage_date"]
+        return super()._commercial_fields() + JOURNEY_COMMERCIAL_FIELDS
 
     # ------------------------------------------------------------
     # CRUD
@@ -211,11 +214,13 @@ class ResPartner(models.Model):
                     "“Set Stage” button on the customer."
                 )
             )
-        if self.env.context.get("journey_stage_door") and not any(p.journey_is_company for p in self):
-            # Contacts receive their company's stage: the company's chatter
-            # already tracks the change.
-            self = self.with_context(mail_notrack=True)
         return super().write(vals)
+
+    def _children_sync(self, values):
+        if self.env.context.get("journey_stage_door") and values.keys() <= set(JOURNEY_COMMERCIAL_FIELDS):
+            # _journey_set_stage writes the contacts of every moving customer at once.
+            return
+        return super()._children_sync(values)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -291,6 +296,7 @@ class ResPartner(models.Model):
         )
         if not moving:
             return moving
+        previous_stages = {partner.id: partner.journey_stage_id for partner in moving}
         History = self.env["customer.journey.history"].sudo()
         open_rows = History.search([("partner_id", "in", moving.ids), ("date_end", "=", False)])
         open_rows.write({"date_end": date})
@@ -309,10 +315,58 @@ class ResPartner(models.Model):
                 for partner in moving
             ]
         )
-        moving.sudo().with_context(journey_stage_door=True).write(
+        # One write for the customers and all their contacts: Odoo's own sync
+        # of commercial fields would write the contacts company by company.
+        contacts = self.with_context(active_test=False).search(
+            [("commercial_partner_id", "in", moving.ids), ("id", "not in", moving.ids)]
+        )
+        (moving | contacts).sudo().with_context(journey_stage_door=True).write(
             {"journey_stage_id": stage.id, "journey_stage_date": date}
         )
+        moving._journey_log_stage_change(previous_stages, stage, reason)
         return moving
+
+    def _journey_log_stage_change(self, previous_stages, stage, reason=None):
+        """Log the stage change in the chatter of each customer in ``self``.
+
+        The messages look like field tracking, but are created in one batch,
+        where tracking logs one message at a time. Contacts get no message
+        of their own.
+
+        :param previous_stages: {partner_id: stage before the change}
+        """
+        col_info = self.fields_get(["journey_stage_id"], attributes=("string", "type"))["journey_stage_id"]
+        Tracking = self.env["mail.tracking.value"]
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        # Computed once here, as Odoo's batch log does: per message they cost a query each.
+        common_vals = {
+            "model": self._name,
+            "author_id": author_id,
+            "email_from": email_from,
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+            "message_id": generate_tracking_message_id("message-notify"),
+            "record_name": False,
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "email_add_signature": False,
+            "message_type": "notification",
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "is_internal": True,
+            "body": plaintext2html(reason) if reason else "",
+        }
+        messages = self.sudo()._message_create([dict(common_vals, res_id=partner.id) for partner in self])
+        # mail.message would create the tracking values message by message.
+        Tracking.sudo().create(
+            [
+                dict(
+                    Tracking._create_tracking_values(
+                        previous_stages[partner.id], stage, "journey_stage_id", col_info, partner
+                    ),
+                    mail_message_id=message.id,
+                )
+                for partner, message in zip(self, messages)
+            ]
+        )
 
     def _journey_event(self, event_code, sources, date=None):
         """Apply the rules of ``event_code`` for the customers of ``sources``.

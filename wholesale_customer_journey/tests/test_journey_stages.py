@@ -176,6 +176,37 @@ class TestJourneyStages(JourneyCase):
         )
         self.assertFalse(contact_tracking, "contacts follow their company without a message each")
 
+    def test_stage_change_log_shows_old_and_new_stage(self):
+        self.env["crm.lead"].create({"name": "Potten", "partner_id": self.customer.id})
+        self._create_order().action_confirm()
+
+        messages = self.customer.message_ids.filtered("tracking_value_ids").sorted("id")
+        self.assertEqual(len(messages), 2)
+        moves = [
+            (value.old_value_char, value.new_value_char)
+            for value in messages.tracking_value_ids.sorted("mail_message_id")
+        ]
+        self.assertEqual(moves, [("", "Awareness"), ("Awareness", "Conversion")])
+        self.assertEqual(messages.author_id, self.env.user.partner_id)
+        self.assertTrue(all(message.is_internal for message in messages), "stage changes are internal notes")
+
+    def test_stage_change_log_shows_reason(self):
+        self._create_order().action_confirm()
+        self.env["customer.journey.stage.set"].with_user(self.user_manager).create(
+            {"partner_ids": self.customer.ids, "stage_id": self.stage_consideration.id, "reason": "Nieuwe aankoper"}
+        ).action_apply()
+
+        message = self.customer.message_ids.filtered("tracking_value_ids")[:1]
+        self.assertIn("Nieuwe aankoper", message.body)
+        self.assertEqual(message.author_id, self.user_manager.partner_id)
+
+    def test_archived_contact_gets_stage(self):
+        self.contact.action_archive()
+        self._create_order(partner=self.customer).action_confirm()
+
+        self.assertEqual(self.contact.journey_stage_id, self.stage_conversion)
+        self.assertEqual(self.contact.journey_stage_date, self.customer.journey_stage_date)
+
     def test_direct_stage_write_rejected(self):
         with self.assertRaises(UserError):
             self.customer.write({"journey_stage_id": self.stage_conversion.id})
