@@ -39,9 +39,11 @@ class CustomerJourneyReplay(models.AbstractModel):
         :param partner_ids: restrict to these commercial partners
         :param since: restrict to customers with a lead or order written since then
         """
-        partner_filter = SQL("TRUE")
+        partner_filter = SQL(
+            "p.commercial_partner_id NOT IN (%s)", self.env["res.partner"]._journey_own_partner_query()
+        )
         if partner_ids is not None:
-            partner_filter = SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            partner_filter = SQL("%s AND p.commercial_partner_id = ANY(%s)", partner_filter, list(partner_ids))
         if since is not None:
             partner_filter = SQL(
                 """%s AND p.commercial_partner_id IN (

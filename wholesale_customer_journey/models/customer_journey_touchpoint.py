@@ -257,10 +257,14 @@ class CustomerJourneyTouchpoint(models.Model):
             existing = set(
                 self.sudo().with_context(active_test=False).search([("source_key", "in", keys)]).mapped("source_key")
             )
+        own_ids = self.env["res.partner"]._journey_own_partner_ids()
         todo, seen = [], set()
         for vals in vals_list:
             key = vals.get("source_key")
             if key and (key in existing or key in seen):
+                continue
+            if vals.get("partner_id") in own_ids:
+                # A mail to a colleague or an order of the own company is not a customer contact.
                 continue
             seen.add(key)
             todo.append(vals)
@@ -297,6 +301,8 @@ class CustomerJourneyTouchpoint(models.Model):
     @api.model
     def _attach_to_partner(self, res_model, res_ids, partner):
         """Give touchpoints of records that had no customer their customer."""
+        if partner.commercial_partner_id.id in self.env["res.partner"]._journey_own_partner_ids():
+            return
         orphans = self.sudo().search(
             [("res_model", "=", res_model), ("res_id", "in", res_ids), ("partner_id", "=", False)]
         )

@@ -290,8 +290,10 @@ class ResPartner(models.Model):
             return self.browse()
         date = date or fields.Datetime.now()
         sources = sources or {}
+        own_ids = self._journey_own_partner_ids()
         moving = commercial.filtered(
-            lambda p: p.journey_stage_id != stage
+            lambda p: p.id not in own_ids
+            and p.journey_stage_id != stage
             and (force or not p.journey_stage_id or p.journey_stage_id.sequence < stage.sequence)
         )
         if not moving:
@@ -325,6 +327,35 @@ class ResPartner(models.Model):
         )
         moving._journey_log_stage_change(previous_stages, stage, reason)
         return moving
+
+    @api.model
+    def _journey_own_partner_ids(self):
+        """Return the ids of the partners that stand for the own organisation.
+
+        These are the commercial partners of the companies in this database
+        and the partners of internal users who belong to no company. They
+        have no customer journey: events and mails about them are not
+        touchpoints and move no stage.
+        """
+        self.env.cr.execute(self._journey_own_partner_query())
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _journey_own_partner_query(self):
+        """Return the SQL that selects ``_journey_own_partner_ids``, for use in other queries."""
+        self.env["res.company"].flush_model(["partner_id"])
+        self.env["res.users"].flush_model(["partner_id", "share"])
+        self.flush_model(["commercial_partner_id"])
+        return SQL(
+            """
+            SELECT p.commercial_partner_id
+              FROM res_company c JOIN res_partner p ON p.id = c.partner_id
+            UNION
+            SELECT p.id
+              FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+             WHERE NOT u.share AND p.commercial_partner_id = p.id
+            """
+        )
 
     def _journey_log_stage_change(self, previous_stages, stage, reason=None):
         """Log the stage change in the chatter of each customer in ``self``.

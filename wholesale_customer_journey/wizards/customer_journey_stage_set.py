@@ -20,5 +20,14 @@ class CustomerJourneyStageSet(models.TransientModel):
         if not (self.reason or "").strip():
             raise UserError(_("Missing Reason: say why the stage is set by hand."))
         partners = self.partner_ids.commercial_partner_id
+        own = partners.filtered(lambda partner: partner.id in partners._journey_own_partner_ids())
+        if own:
+            raise UserError(
+                _(
+                    "%(names)s: your own company and internal users have no customer journey. "
+                    "Remove them from the Customers.",
+                    names=", ".join(own.mapped("display_name")),
+                )
+            )
         partners._journey_set_stage(self.stage_id, "manual", reason=self.reason.strip(), force=True)
         return {"type": "ir.actions.act_window_close"}
