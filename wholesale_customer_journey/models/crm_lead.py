@@ -21,7 +21,8 @@ MEDIUM_CHANNELS = {
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "customer.journey.document.mixin"]
 
     journey_stage_id = fields.Many2one(
         related="partner_id.commercial_partner_id.journey_stage_id",
@@ -29,12 +30,7 @@ class CrmLead(models.Model):
         groups="base.group_user",
     )
     journey_stage_snapshot_id = fields.Many2one(
-        "customer.journey.stage",
         string="Journey Stage of the Lead",
-        readonly=True,
-        copy=False,
-        ondelete="set null",
-        groups="base.group_user",
         help="The customer's journey stage after this lead's latest event "
         "(creation or pipeline stage change).",
     )
@@ -130,6 +126,7 @@ class CrmLead(models.Model):
                         if lead.type == "opportunity"
                         else self.env._("Lead created: %(name)s", name=lead.name),
                         f"crm.lead,{lead.id},created",
+                        channel=lead._journey_channel(),
                         direction="inbound",
                     )
                     for lead in self
@@ -145,35 +142,10 @@ class CrmLead(models.Model):
                     "lead_stage",
                     self.env._("%(lead)s moved to %(stage)s", lead=lead.name, stage=lead.stage_id.name),
                     f"crm.lead,{lead.id},stage,{lead.stage_id.id},{fields.Datetime.now().isoformat()}",
+                    channel=lead._journey_channel(),
+                    direction="outbound",
                 )
                 for lead in self
             ]
         )
         self._journey_snapshot()
-
-    def _journey_touchpoint_vals(self, origin, summary, key, direction="outbound"):
-        self.ensure_one()
-        return {
-            "name": summary,
-            "date": fields.Datetime.now(),
-            "partner_id": self.partner_id.commercial_partner_id.id or False,
-            "contact_id": self.partner_id.id or False,
-            "channel": self._journey_channel(),
-            "direction": direction,
-            "kind": "direct",
-            "origin": origin,
-            "campaign_id": self.campaign_id.id or False,
-            "source_id": self.source_id.id or False,
-            "medium_id": self.medium_id.id or False,
-            "user_id": self.user_id.id or False,
-            "company_id": (self.company_id or self.env.company).id,
-            "res_model": "crm.lead",
-            "res_id": self.id,
-            "source_key": key,
-        }
-
-    def _journey_snapshot(self):
-        for lead in self.filtered("partner_id"):
-            stage = lead.partner_id.commercial_partner_id.journey_stage_id
-            if stage and lead.journey_stage_snapshot_id != stage:
-                lead.sudo().with_context(journey_no_capture=True).journey_stage_snapshot_id = stage

@@ -1,11 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from collections import defaultdict
-
 from odoo import api, fields, models
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "customer.journey.document.mixin"]
 
     journey_stage_id = fields.Many2one(
         related="partner_id.commercial_partner_id.journey_stage_id",
@@ -13,12 +12,7 @@ class SaleOrder(models.Model):
         groups="base.group_user",
     )
     journey_stage_snapshot_id = fields.Many2one(
-        "customer.journey.stage",
         string="Journey Stage of the Order",
-        readonly=True,
-        copy=False,
-        ondelete="set null",
-        groups="base.group_user",
         help="The customer's journey stage after this order's latest event "
         "(quotation sent, order confirmed, delivered or paid).",
     )
@@ -200,33 +194,3 @@ class SaleOrder(models.Model):
             ]
         )
         self._journey_snapshot()
-
-    def _journey_touchpoint_vals(self, origin, summary, key, channel, direction):
-        self.ensure_one()
-        return {
-            "name": summary,
-            "date": fields.Datetime.now(),
-            "partner_id": self.partner_id.commercial_partner_id.id,
-            "contact_id": self.partner_id.id,
-            "channel": channel,
-            "direction": direction,
-            "kind": "direct",
-            "origin": origin,
-            "campaign_id": self.campaign_id.id or False,
-            "source_id": self.source_id.id or False,
-            "medium_id": self.medium_id.id or False,
-            "user_id": self.user_id.id or False,
-            "company_id": self.company_id.id,
-            "res_model": "sale.order",
-            "res_id": self.id,
-            "source_key": key,
-        }
-
-    def _journey_snapshot(self):
-        by_stage = defaultdict(list)
-        for order in self:
-            stage = order.partner_id.commercial_partner_id.journey_stage_id
-            if stage and order.journey_stage_snapshot_id != stage:
-                by_stage[stage.id].append(order.id)
-        for stage_id, order_ids in by_stage.items():
-            self.browse(order_ids).sudo().write({"journey_stage_snapshot_id": stage_id})
