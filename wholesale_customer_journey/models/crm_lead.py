@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
+from odoo.tools import LazyTranslate
 
 from .res_partner import PREFERRED_CHANNELS
+
+_lt = LazyTranslate(__name__)
 
 # utm.medium names that tell the channel of a lead, lower-cased.
 MEDIUM_CHANNELS = {
@@ -122,9 +125,9 @@ class CrmLead(models.Model):
                 [
                     lead._journey_touchpoint_vals(
                         "lead",
-                        self.env._("Opportunity created: %(name)s", name=lead.name)
+                        _lt("Opportunity created: %(name)s", name=lead.name)
                         if lead.type == "opportunity"
-                        else self.env._("Lead created: %(name)s", name=lead.name),
+                        else _lt("Lead created: %(name)s", name=lead.name),
                         f"crm.lead,{lead.id},created",
                         channel=lead._journey_channel(),
                         direction="inbound",
@@ -140,7 +143,7 @@ class CrmLead(models.Model):
             [
                 lead._journey_touchpoint_vals(
                     "lead_stage",
-                    self.env._("%(lead)s moved to %(stage)s", lead=lead.name, stage=lead.stage_id.name),
+                    _lt("%(lead)s moved to %(stage)s", lead=lead.name, stage=lead.stage_id.name),
                     f"crm.lead,{lead.id},stage,{lead.stage_id.id},{fields.Datetime.now().isoformat()}",
                     channel=lead._journey_channel(),
                     direction="outbound",

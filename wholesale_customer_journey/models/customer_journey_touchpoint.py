@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
 import logging
 
 import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools.translate import LazyGettext
 
 _logger = logging.getLogger(__name__)
 
@@ -48,7 +51,12 @@ class CustomerJourneyTouchpoint(models.Model):
     _inherit = ["utm.mixin"]
     _order = "date desc, id desc"
 
-    name = fields.Char(string="Summary", required=True)
+    name = fields.Char(
+        string="Summary",
+        required=True,
+        translate=True,
+        help="Automatic touchpoints are summarised in every installed language.",
+    )
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     partner_id = fields.Many2one(
         "res.partner",
@@ -185,7 +193,52 @@ class CustomerJourneyTouchpoint(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create([self._normalize_vals(vals) for vals in vals_list])
+        """Create touchpoints; a summary may be a lazy translation (``_lt``).
+
+        Such a summary is stored translated in every installed language, so
+        that each reader sees it in their own language, whoever caused the
+        event (a user, a scheduled action or an import).
+        """
+        vals_list = [self._normalize_vals(vals) for vals in vals_list]
+        lazy_names = {}
+        for index, vals in enumerate(vals_list):
+            if isinstance(vals.get("name"), LazyGettext):
+                lazy_names[index] = vals["name"]
+                vals["name"] = vals["name"]._translate("en_US")
+        touchpoints = super().create(vals_list)
+        if lazy_names:
+            touchpoints._store_summary_translations(
+                {touchpoints[index].id: summary for index, summary in lazy_names.items()}
+            )
+        return touchpoints
+
+    def _store_summary_translations(self, summaries):
+        """Store each lazy summary in all installed languages, in one query.
+
+        :param summaries: {touchpoint id: LazyGettext}
+        """
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        if set(langs) <= {"en_US"}:
+            return
+        ids, names = [], []
+        for touchpoint_id, summary in summaries.items():
+            translations = {lang: summary._translate(lang) for lang in langs}
+            translations["en_US"] = summary._translate("en_US")
+            ids.append(touchpoint_id)
+            names.append(json.dumps(translations))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_journey_touchpoint t
+                   SET name = v.name
+                  FROM (SELECT UNNEST(%s::integer[]) AS id, UNNEST(%s::jsonb[]) AS name) v
+                 WHERE t.id = v.id
+                """,
+                ids,
+                names,
+            )
+        )
+        self.browse(ids).invalidate_recordset(["name"])
 
     @api.model
     def _normalize_vals(self, vals):

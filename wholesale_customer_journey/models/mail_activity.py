@@ -1,7 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, fields, models
+from odoo import fields, models
+from odoo.tools import LazyTranslate
 
 from .mail_message import JOURNEY_THREAD_MODELS
+
+_lt = LazyTranslate(__name__)
 
 
 class MailActivity(models.Model):
@@ -21,7 +24,7 @@ class MailActivity(models.Model):
             customer = Touchpoint._customer_of(record)
             vals_list.append(
                 {
-                    "name": _(
+                    "name": _lt(
                         "%(type)s done: %(summary)s",
                         type=activity.activity_type_id.name,
                         summary=activity.summary or record.display_name,

@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import _, api, models
+from odoo import api, models
+from odoo.tools import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 # Documents whose chatter messages count as touchpoints with their customer.
 JOURNEY_THREAD_MODELS = ("res.partner", "crm.lead", "sale.order")
@@ -65,11 +68,11 @@ class MailMessage(models.Model):
                 channel = "email"
             if contact and customer and contact.commercial_partner_id != customer.commercial_partner_id:
                 contact = customer
-            summary = message.subject or message.preview or record.display_name
+            summary = (message.subject or message.preview or record.display_name)[:200]
             vals_list.append(
                 {
-                    "name": (_("Mail from customer: %(summary)s", summary=summary) if inbound
-                             else _("Mail to customer: %(summary)s", summary=summary))[:250],
+                    "name": (_lt("Mail from customer: %(summary)s", summary=summary) if inbound
+                             else _lt("Mail to customer: %(summary)s", summary=summary)),
                     "date": message.date,
                     "partner_id": customer.commercial_partner_id.id if customer else False,
                     "contact_id": contact.id if contact else False,

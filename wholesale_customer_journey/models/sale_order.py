@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
+from odoo.tools import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 
 class SaleOrder(models.Model):
@@ -168,7 +171,7 @@ class SaleOrder(models.Model):
             [
                 order._journey_touchpoint_vals(
                     "quotation",
-                    self.env._("Quotation %(name)s sent", name=order.name),
+                    _lt("Quotation %(name)s sent", name=order.name),
                     f"sale.order,{order.id},sent",
                     channel="email" if by_mail else "other",
                     direction="outbound",
@@ -185,7 +188,7 @@ class SaleOrder(models.Model):
             [
                 order._journey_touchpoint_vals(
                     "order",
-                    self.env._("Order %(name)s confirmed", name=order.name),
+                    _lt("Order %(name)s confirmed", name=order.name),
                     f"sale.order,{order.id},confirmed",
                     channel="website" if by_customer else "other",
                     direction="inbound" if by_customer else "outbound",

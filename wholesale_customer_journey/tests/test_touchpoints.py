@@ -216,3 +216,25 @@ class TestTouchpoints(JourneyCase):
         self.assertNotIn(self.customer, no_touchpoint)
         self.assertIn(self.contact, Partner.search([("journey_last_touchpoint_date", ">", "2020-01-01")]))
         self.assertNotIn(self.customer, Partner.search([("journey_last_touchpoint_date", "<", "2020-01-01")]))
+
+    def test_summary_in_reader_language(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.user_salesman.lang = "nl_NL"
+        order = self._create_order()
+        order.user_id = self.user_salesman
+        order.with_user(self.user_salesman).action_confirm()
+
+        touchpoint = self._touchpoints(origin="order", res_id=order.id)
+        self.assertEqual(touchpoint.with_context(lang="en_US").name, f"Order {order.name} confirmed")
+        self.assertEqual(touchpoint.with_context(lang="nl_NL").name, f"Order {order.name} bevestigd")
+
+    def test_manual_summary_kept_as_typed(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        touchpoint = (
+            self.env["customer.journey.touchpoint"]
+            .with_context(lang="nl_NL")
+            .create({"name": "Goede reviews op de beurs", "partner_id": self.customer.id, "channel": "review"})
+        )
+
+        self.assertEqual(touchpoint.with_context(lang="en_US").name, "Goede reviews op de beurs")
+        self.assertEqual(touchpoint.with_context(lang="nl_NL").name, "Goede reviews op de beurs")
