@@ -7,6 +7,7 @@ from . import customer_journey_replay
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_demo
 from . import customer_journey_document_mixin
 from . import crm_lead
 from . import sale_order
