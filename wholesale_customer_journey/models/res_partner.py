@@ -122,15 +122,17 @@ class ResPartner(models.Model):
         for partner in self:
             date = partner.journey_stage_date
             partner.journey_days_in_stage = (now - date).days if date else 0
-            partner.journey_is_stuck = bool(date) and (now - date).days > stuck_days
+            partner.journey_is_stuck = bool(date) and now - date > timedelta(days=stuck_days)
 
     def _search_journey_days_in_stage(self, operator, value):
         if operator not in (">", ">=", "<", "<="):
             return NotImplemented
-        # More days in the stage means an earlier entry date, so flip the operator.
-        flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}[operator]
-        limit = fields.Datetime.now() - timedelta(days=int(value))
-        return [("journey_stage_date", "!=", False), ("journey_stage_date", flipped, limit)]
+        # The field counts whole days, so "more than N days" starts at N + 1.
+        # More days in the stage means an earlier entry date.
+        days = int(value) + (1 if operator in (">", "<=") else 0)
+        limit = fields.Datetime.now() - timedelta(days=days)
+        date_operator = "<=" if operator in (">", ">=") else ">"
+        return [("journey_stage_date", "!=", False), ("journey_stage_date", date_operator, limit)]
 
     def _search_journey_is_stuck(self, operator, value):
         if operator not in ("=", "!="):

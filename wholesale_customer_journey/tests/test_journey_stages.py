@@ -253,6 +253,29 @@ class TestJourneyStages(JourneyCase):
         self.assertNotIn(self.customer, Partner.search([("journey_days_in_stage", ">", 110)]))
         self.assertNotIn(self.customer, Partner.search([("journey_is_stuck", "=", False)]))
 
+    def test_days_in_stage_search_matches_field(self):
+        self.env["crm.lead"].create({"name": "Potten", "partner_id": self.customer.id})
+        half_day_past_60 = fields.Datetime.now() - timedelta(days=60, hours=12)
+        self.customer.with_context(journey_stage_door=True).journey_stage_date = half_day_past_60
+        self.env["ir.config_parameter"].set_param("wholesale_customer_journey.stuck_days", 60)
+
+        Partner = self.env["res.partner"]
+        self.assertEqual(self.customer.journey_days_in_stage, 60)
+        self.assertTrue(self.customer.journey_is_stuck, "more than 60 days, counted in hours")
+        self.assertIn(self.customer, Partner.search([("journey_is_stuck", "=", True)]))
+        for operator, days, found in (
+            (">", 59, True),
+            (">", 60, False),
+            (">=", 60, True),
+            (">=", 61, False),
+            ("<", 61, True),
+            ("<", 60, False),
+            ("<=", 60, True),
+            ("<=", 59, False),
+        ):
+            partners = Partner.search([("journey_days_in_stage", operator, days), ("id", "=", self.customer.id)])
+            self.assertEqual(bool(partners), found, f"days in stage {operator} {days}")
+
     def test_history_duration_search(self):
         self.env["crm.lead"].create({"name": "Potten", "partner_id": self.customer.id})
         row = self._history()
