@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytz
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import float_round
@@ -206,9 +208,69 @@ class TestSalesHistoryImport(TransactionCase):
         latest_order = max(self.orders.mapped("date_order"))
         self.assertFalse(history.filtered(lambda row: row.date_start > latest_order))
 
+    def _touchpoints(self):
+        return self.env["customer.journey.touchpoint"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "in", self.orders.ids)]
+        )
+
+    def test_touchpoint_per_order(self):
+        touchpoints = self._touchpoints()
+        self.assertEqual(len(touchpoints), len(self.orders))
+        self.assertEqual(self.stats["touchpoints_created"], len(self.orders))
+        self.assertEqual(set(touchpoints.mapped("res_id")), set(self.orders.ids))
+        self.assertEqual(
+            set(touchpoints.mapped("source_key")),
+            {"sale.order,%s,imported" % order.id for order in self.orders},
+        )
+        self.assertEqual(set(touchpoints.mapped("origin")), {"order"})
+        self.assertEqual(set(touchpoints.mapped("channel")), {"other"})
+        self.assertEqual(set(touchpoints.mapped("direction")), {"inbound"})
+        self.assertEqual(set(touchpoints.mapped("kind")), {"direct"})
+        self.assertEqual(touchpoints.company_id, self.env.company)
+        self.assertFalse(touchpoints.contact_id, "the customers are companies without contacts")
+        self.assertFalse(touchpoints.user_id, "imported orders have no salesperson")
+        orders = {order.id: order for order in self.orders}
+        self.assertEqual(
+            {touchpoint.res_id: touchpoint.partner_id for touchpoint in touchpoints},
+            {order.id: order.partner_id for order in self.orders},
+        )
+        self.assertEqual(
+            {touchpoint.res_id: touchpoint.name for touchpoint in touchpoints},
+            {order_id: f"Order {order.name} imported from the sales history" for order_id, order in orders.items()},
+        )
+
+    def test_touchpoints_dated_at_invoice_dates(self):
+        london = pytz.timezone(TZ)
+        first_dates = {}
+        for row in self.expected["rows"].values():
+            date = datetime.fromisoformat(row["invoice_date"])
+            first_dates[row["invoice"]] = min(first_dates.get(row["invoice"], date), date)
+        expected = {
+            invoice: london.localize(date).astimezone(pytz.utc).replace(tzinfo=None)
+            for invoice, date in first_dates.items()
+        }
+        invoices = {order.id: order.journey_import_ref for order in self.orders}
+        self.assertEqual(
+            {invoices[touchpoint.res_id]: touchpoint.date for touchpoint in self._touchpoints()},
+            expected,
+        )
+
+    def test_touchpoint_stage_of_order_date(self):
+        touchpoints = self._touchpoints()
+        self.assertFalse(touchpoints.filtered(lambda touchpoint: not touchpoint.stage_id), "every touchpoint has a stage")
+        for partner in self._imported_partners():
+            latest = touchpoints.filtered(lambda touchpoint: touchpoint.partner_id == partner).sorted("date")[-1]
+            self.assertEqual(latest.stage_id, partner.journey_stage_id, partner.ref)
+
+    def test_customers_last_touchpoint_at_last_order(self):
+        for partner in self._imported_partners():
+            orders = self.orders.filtered(lambda order: order.partner_id == partner)
+            self.assertEqual(partner.journey_last_touchpoint_date, max(orders.mapped("date_order")), partner.ref)
+
     def test_reimport_creates_nothing(self):
         order_count = self.env["sale.order"].search_count([])
         line_count = self.env["sale.order.line"].search_count([])
+        touchpoint_count = self.env["customer.journey.touchpoint"].search_count([])
         partner_count = self.env["res.partner"].with_context(active_test=False).search_count([])
         product_count = self.env["product.product"].with_context(active_test=False).search_count([])
         stats = self.env["customer.journey.sales.import"]._import_sales_history(str(SAMPLE_FILE), tz=TZ)
@@ -216,7 +278,9 @@ class TestSalesHistoryImport(TransactionCase):
         self.assertEqual(stats["orders_existing"], len(self.expected["invoices"]))
         self.assertEqual(stats["customers_created"], 0)
         self.assertEqual(stats["products_created"], 0)
+        self.assertEqual(stats["touchpoints_created"], 0)
         self.assertEqual(self.env["sale.order"].search_count([]), order_count)
+        self.assertEqual(self.env["customer.journey.touchpoint"].search_count([]), touchpoint_count)
         self.assertEqual(self.env["sale.order.line"].search_count([]), line_count)
         self.assertEqual(self.env["res.partner"].with_context(active_test=False).search_count([]), partner_count)
         self.assertEqual(
@@ -230,8 +294,8 @@ class TestSalesHistoryImportWizard(TransactionCase):
 
     HEADER = "invoice,stock_code,description,quantity,invoice_date,unit_price,customer_id,country"
 
-    def _wizard(self, *rows, **values):
-        content = ("\n".join([self.HEADER, *rows]) + "\n").encode("utf-8")
+    def _wizard(self, *rows, header=HEADER, **values):
+        content = ("\n".join([header, *rows]) + "\n").encode("utf-8")
         return self.env["customer.journey.sales.import.wizard"].create(
             dict({"data_file": base64.b64encode(content), "filename": "history.csv", "tz": "UTC"}, **values)
         )
@@ -259,12 +323,144 @@ class TestSalesHistoryImportWizard(TransactionCase):
         self.assertEqual(orders[1].order_line.product_id.list_price, 1.25)
         self.assertEqual(orders[0].date_order, datetime(2011, 1, 2, 8, 26))
         self.assertIn("Non-product code", wizard.result_html)
+        self.assertIn("Touchpoints created", wizard.result_html)
         self.assertIn("No customer", wizard.result_html)
         report = base64.b64decode(wizard.skip_report).decode("utf-8").splitlines()
         self.assertEqual(len(report), 3, "header and two skipped lines")
         self.assertTrue(report[1].startswith("3,non_product,"))
         self.assertTrue(report[2].startswith("5,no_customer,"))
         self.assertEqual(wizard.skip_report_name, "history_skipped_lines.csv")
+
+    def test_wizard_defaults(self):
+        wizard = self._wizard("900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE")
+        self.assertEqual(wizard.decimal_separator, ".")
+        self.assertEqual(wizard.date_format, "iso")
+
+    def test_decimal_comma_and_day_first_dates(self):
+        wizard = self._wizard(
+            "900001;900A;WHITE HEART;1.200;2/1/2011 8:26;2,55;90001;Belgium",
+            "900001;900B;RED HEART;3;2/1/2011 8:26;1.234,5;90001;Belgium",
+            header=self.HEADER.replace(",", ";"),
+            delimiter=";",
+        )
+        with self.assertRaises(UserError) as caught:
+            wizard.action_import()
+        self.assertIn(
+            'Line 2, column "unit_price": "2,55" is not a number with the decimal separator ".". '
+            'Set the decimal separator of the file to ",", fix the value, or remove the line.',
+            str(caught.exception),
+        )
+        wizard.decimal_separator = ","
+        with self.assertRaises(UserError) as caught:
+            wizard.action_import()
+        self.assertIn(
+            'Line 2, column "invoice_date": "2/1/2011 8:26" is not a date in the format YYYY-MM-DD HH:MM:SS.',
+            str(caught.exception),
+        )
+        wizard.date_format = "day_first"
+        wizard.action_import()
+        order = self.env["sale.order"].search([("journey_import_ref", "=", "900001")])
+        self.assertEqual(order.order_line.mapped("product_uom_qty"), [1200, 3])
+        self.assertEqual(order.order_line.mapped("price_unit"), [2.55, 1234.5])
+        self.assertEqual(order.date_order, datetime(2011, 1, 2, 8, 26))
+
+    def test_month_first_dates(self):
+        wizard = self._wizard(
+            "900001,900A,WHITE HEART,6,12/1/2010 8:26,2.55,90001,United Kingdom",
+            "900002,900A,WHITE HEART,6,1/12/2011 14:05:30,2.55,90001,United Kingdom",
+            date_format="month_first",
+        )
+        wizard.action_import()
+        orders = self.env["sale.order"].search([("journey_import_ref", "in", ["900001", "900002"])], order="name")
+        self.assertEqual(orders.mapped("date_order"), [datetime(2010, 12, 1, 8, 26), datetime(2011, 1, 12, 14, 5, 30)])
+
+    def test_touchpoints_of_wizard_import(self):
+        wizard = self._wizard(
+            "900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE",
+            "900002,900B,RED HEART,3,2011-02-03 09:00:00,1.25,90001,EIRE",
+            "900003,900B,RED HEART,3,2011-03-04 10:00:00,1.25,90002,EIRE",
+        )
+        wizard.action_import()
+        orders = self.env["sale.order"].search([("journey_import_ref", "in", ["900001", "900002", "900003"])])
+        touchpoints = self.env["customer.journey.touchpoint"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "in", orders.ids)], order="date"
+        )
+        self.assertEqual(len(touchpoints), 3)
+        self.assertEqual(
+            touchpoints.mapped("date"),
+            [datetime(2011, 1, 2, 8, 26), datetime(2011, 2, 3, 9, 0), datetime(2011, 3, 4, 10, 0)],
+        )
+        self.assertEqual(touchpoints[0].name, "Order 900001 imported from the sales history")
+        customer = self.env["res.partner"].search([("ref", "=", "HIST-90001")])
+        self.assertEqual(customer.journey_touchpoint_count, 2)
+
+        rerun = self._wizard(
+            "900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE",
+            "900002,900B,RED HEART,3,2011-02-03 09:00:00,1.25,90001,EIRE",
+            "900003,900B,RED HEART,3,2011-03-04 10:00:00,1.25,90002,EIRE",
+        )
+        rerun.action_import()
+        self.assertEqual(
+            self.env["customer.journey.touchpoint"].search_count(
+                [("res_model", "=", "sale.order"), ("res_id", "in", orders.ids)]
+            ),
+            3,
+            "a second import creates no touchpoint",
+        )
+
+    def test_reimport_adds_missing_touchpoints(self):
+        rows = (
+            "900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE",
+            "900002,900B,RED HEART,3,2011-02-03 09:00:00,1.25,90001,EIRE",
+        )
+        content = ("\n".join([self.HEADER, *rows]) + "\n").encode("utf-8")
+        importer = self.env["customer.journey.sales.import"]
+        importer._import_sales_history(content, tz="UTC")
+        orders = self.env["sale.order"].search([("journey_import_ref", "in", ["900001", "900002"])])
+        domain = [("res_model", "=", "sale.order"), ("res_id", "in", orders.ids)]
+        self.env["customer.journey.touchpoint"].search(domain).unlink()
+
+        stats = importer._import_sales_history(content, tz="UTC")
+        self.assertEqual(stats["orders_created"], 0)
+        self.assertEqual(stats["touchpoints_created"], 2)
+        touchpoints = self.env["customer.journey.touchpoint"].search(domain)
+        self.assertEqual(len(touchpoints), 2)
+        self.assertTrue(all(touchpoints.mapped("stage_id")), "the stage is set on added touchpoints too")
+        self.assertEqual(importer._import_sales_history(content, tz="UTC")["touchpoints_created"], 0)
+
+    def test_touchpoint_summary_in_every_language(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self._wizard("900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE").action_import()
+        order = self.env["sale.order"].search([("journey_import_ref", "=", "900001")])
+        touchpoint = self.env["customer.journey.touchpoint"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(touchpoint.with_context(lang="en_US").name, "Order 900001 imported from the sales history")
+        self.assertEqual(touchpoint.with_context(lang="nl_NL").name, "Order 900001 geïmporteerd uit de verkoophistoriek")
+
+    def test_no_touchpoint_for_own_company(self):
+        self.env.company.partner_id.ref = "HIST-90001"
+        self._wizard("900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE").action_import()
+        order = self.env["sale.order"].search([("journey_import_ref", "=", "900001")])
+        self.assertEqual(order.partner_id, self.env.company.partner_id)
+        touchpoints = self.env["customer.journey.touchpoint"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        )
+        self.assertFalse(touchpoints, "an order of the own company is not a customer contact")
+
+    def test_touchpoint_of_existing_contact(self):
+        company = self.env["res.partner"].create({"name": "Tuinhuis Brugge", "is_company": True})
+        contact = self.env["res.partner"].create(
+            {"name": "Els Claes", "parent_id": company.id, "ref": "HIST-90001"}
+        )
+        self._wizard("900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,Belgium").action_import()
+        order = self.env["sale.order"].search([("journey_import_ref", "=", "900001")])
+        self.assertEqual(order.partner_id, contact)
+        touchpoint = self.env["customer.journey.touchpoint"].search(
+            [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(touchpoint.partner_id, company)
+        self.assertEqual(touchpoint.contact_id, contact)
 
     def test_stage_history_dated_by_orders_across_commits(self):
         """Stage changes are dated at the orders when each batch is committed.

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Tests of the sales-history CSV reader, in plain Python without a database."""
+import contextlib
 import gzip
 import io
 import os
@@ -7,11 +8,14 @@ import tempfile
 import unittest
 from datetime import datetime
 
+from ..tools.import_sales_history import build_parser
 from ..tools.sales_history import (
+    DATE_FORMATS,
     SalesHistoryError,
     SalesHistoryReader,
     SkipReport,
     compile_code_patterns,
+    parse_number,
 )
 
 HEADER = "invoice,stock_code,description,quantity,invoice_date,unit_price,customer_id,country"
@@ -379,6 +383,165 @@ class TestSalesHistoryParser(unittest.TestCase):
         _stats, invoices, _skipped = read_all(content, date_format="%d/%m/%Y %H:%M")
         self.assertEqual(invoices[0].date, datetime(2010, 12, 31, 8, 26))
 
+    def test_date_formats(self):
+        cases = {
+            "iso": [
+                ("2011-12-09 12:50:00", datetime(2011, 12, 9, 12, 50)),
+                ("2011-12-09 12:50", datetime(2011, 12, 9, 12, 50)),
+                ("2011-12-09T12:50:30", datetime(2011, 12, 9, 12, 50, 30)),
+                ("2011-12-09", datetime(2011, 12, 9)),
+                ("2011-1-5 8:26", datetime(2011, 1, 5, 8, 26)),
+            ],
+            "day_first": [
+                ("09/12/2011 12:50", datetime(2011, 12, 9, 12, 50)),
+                ("09/12/2011 12:50:30", datetime(2011, 12, 9, 12, 50, 30)),
+                ("9/1/2011 8:26", datetime(2011, 1, 9, 8, 26)),
+                ("09/12/2011", datetime(2011, 12, 9)),
+                ("09/12/2011 12:50 AM", datetime(2011, 12, 9, 0, 50)),
+            ],
+            "month_first": [
+                ("12/09/2011 12:50", datetime(2011, 12, 9, 12, 50)),
+                # As spreadsheets write the dates of the original Online Retail file.
+                ("12/1/2010 8:26", datetime(2010, 12, 1, 8, 26)),
+                ("12/1/2010 8:26:00 PM", datetime(2010, 12, 1, 20, 26)),
+                ("12/1/2010", datetime(2010, 12, 1)),
+            ],
+            "day_first_dash": [
+                ("09-12-2011 12:50", datetime(2011, 12, 9, 12, 50)),
+                ("9-1-2011 08:26:30", datetime(2011, 1, 9, 8, 26, 30)),
+                ("09-12-2011", datetime(2011, 12, 9)),
+            ],
+            "day_first_dot": [
+                ("09.12.2011 12:50", datetime(2011, 12, 9, 12, 50)),
+                ("9.1.2011 8:26:30", datetime(2011, 1, 9, 8, 26, 30)),
+                ("09.12.2011", datetime(2011, 12, 9)),
+            ],
+        }
+        self.assertEqual(set(cases), set(DATE_FORMATS), "every format is tested")
+        for date_format, values in cases.items():
+            for text, expected in values:
+                content = make_csv("536365,85123A,HEART,6,%s,2.55,17850,United Kingdom" % text)
+                with self.subTest(date_format=date_format, text=text):
+                    _stats, invoices, _skipped = read_all(content, date_format=date_format)
+                    self.assertEqual(invoices[0].date, expected)
+
+    def test_bad_date_per_format(self):
+        cases = [
+            ("day_first", "12/31/2010 08:26", "DD/MM/YYYY HH:MM:SS"),
+            ("month_first", "31/12/2010 08:26", "MM/DD/YYYY HH:MM:SS"),
+            ("day_first_dash", "2010-12-31 08:26", "DD-MM-YYYY HH:MM:SS"),
+            ("day_first_dot", "31/12/2010 08:26", "DD.MM.YYYY HH:MM:SS"),
+            ("day_first", "31/12/10 08:26", "DD/MM/YYYY HH:MM:SS"),
+            ("day_first", "31/12/2010 25:00", "DD/MM/YYYY HH:MM:SS"),
+            ("month_first", "12/31/2010 13:26 PM", "MM/DD/YYYY HH:MM:SS"),
+            ("iso", "2010-02-30 08:26", "YYYY-MM-DD HH:MM:SS"),
+        ]
+        for date_format, text, pattern in cases:
+            content = make_csv("536365,85123A,HEART,6,%s,2.55,17850,United Kingdom" % text)
+            with self.subTest(date_format=date_format, text=text):
+                with self.assertRaises(SalesHistoryError) as caught:
+                    SalesHistoryReader(content, date_format=date_format).validate()
+                self.assertEqual(
+                    str(caught.exception),
+                    'Line 2, column "invoice_date": "%s" is not a date in the format %s. '
+                    "Fix the value, set the date format of the file, or remove the line." % (text, pattern),
+                )
+
+    def test_unknown_date_format_rejected(self):
+        with self.assertRaises(ValueError):
+            SalesHistoryReader(make_csv(), date_format="dmy")
+
+    def test_decimal_comma_numbers(self):
+        content = make_csv(
+            "536365;85123A;HEART;6;2010-12-01 08:26:00;2,55;17850;Belgium",
+            "536365;71053;LANTERN;1.200;2010-12-01 08:26:00;1.234,56;17850;Belgium",
+            "536365;71054;LANTERN;12;2010-12-01 08:26:00;1.234.567,8;17850;Belgium",
+            "536365;71055;LANTERN;3;2010-12-01 08:26:00;,5;17850;Belgium",
+            "536365;71056;LANTERN;2;2010-12-01 08:26:00;4;17850;Belgium",
+            header=HEADER.replace(",", ";"),
+        )
+        _stats, invoices, _skipped = read_all(content, delimiter=";", decimal_separator=",")
+        lines = invoices[0].lines
+        self.assertEqual([line.unit_price for line in lines], [2.55, 1234.56, 1234567.8, 0.5, 4.0])
+        self.assertEqual([line.quantity for line in lines], [6, 1200, 12, 3, 2])
+        self.assertIsInstance(lines[1].quantity, int)
+
+    def test_decimal_comma_in_quoted_values(self):
+        content = make_csv('536365,85123A,HEART,"1.000","2010-12-01 08:26:00","2,55",17850,Belgium')
+        _stats, invoices, _skipped = read_all(content, decimal_separator=",")
+        self.assertEqual(invoices[0].lines[0].quantity, 1000)
+        self.assertEqual(invoices[0].lines[0].unit_price, 2.55)
+
+    def test_decimal_point_thousands_separator(self):
+        content = make_csv(
+            '536365,85123A,HEART,"1,200",2010-12-01 08:26:00,"1,234.56",17850,United Kingdom',
+            '536365,71053,LANTERN,6,2010-12-01 08:26:00,"1,234,567",17850,United Kingdom',
+        )
+        _stats, invoices, _skipped = read_all(content)
+        lines = invoices[0].lines
+        self.assertEqual(lines[0].quantity, 1200)
+        self.assertEqual(lines[0].unit_price, 1234.56)
+        self.assertEqual(lines[1].unit_price, 1234567.0)
+
+    def test_parse_number_strict_thousands_groups(self):
+        cases = [
+            (".", "1,234.56", 1234.56),
+            (".", "-1,234", -1234),
+            (".", "1,25", None),
+            (".", "1,2345.6", None),
+            (".", "12,34,567", None),
+            (".", "nan", None),
+            (",", "1.234,56", 1234.56),
+            (",", "+1,25", 1.25),
+            (",", "1.234", 1234),
+            (",", "2.55", None),
+            (",", "1.23,4", None),
+            (",", "1,234.56", None),
+            (",", "1e5", None),
+            (",", ",", None),
+            (",", "", None),
+        ]
+        for separator, text, expected in cases:
+            with self.subTest(separator=separator, text=text):
+                self.assertEqual(parse_number(text, separator), expected)
+
+    def test_bad_decimal_comma_number(self):
+        content = make_csv(
+            "536365;85123A;HEART;6;2010-12-01 08:26:00;2,55;17850;Belgium",
+            "536365;71053;LANTERN;12x;2010-12-01 08:26:00;3,39;17850;Belgium",
+            "536365;71054;LANTERN;1;2010-12-01 08:26:00;1.23,4;17850;Belgium",
+            "536365;71055;LANTERN;1;2010-12-01 08:26:00;3.39;17850;Belgium",
+            header=HEADER.replace(",", ";"),
+        )
+        with self.assertRaises(SalesHistoryError) as caught:
+            SalesHistoryReader(content, delimiter=";", decimal_separator=",").validate()
+        self.assertEqual(
+            [str(issue) for issue in caught.exception.issues],
+            [
+                'Line 3, column "quantity": "12x" is not a number. Fix the value or remove the line.',
+                'Line 4, column "unit_price": "1.23,4" is not a number. Fix the value or remove the line.',
+                'Line 5, column "unit_price": "3.39" is not a number with the decimal separator ",". '
+                'Set the decimal separator of the file to ".", fix the value, or remove the line.',
+            ],
+        )
+
+    def test_decimal_comma_suggests_separator_option(self):
+        content = make_csv(
+            "536365;85123A;HEART;6;2010-12-01 08:26:00;2,55;17850;Belgium",
+            header=HEADER.replace(",", ";"),
+        )
+        with self.assertRaises(SalesHistoryError) as caught:
+            SalesHistoryReader(content, delimiter=";").validate()
+        self.assertEqual(
+            str(caught.exception),
+            'Line 2, column "unit_price": "2,55" is not a number with the decimal separator ".". '
+            'Set the decimal separator of the file to ",", fix the value, or remove the line.',
+        )
+
+    def test_unknown_decimal_separator_rejected(self):
+        with self.assertRaises(ValueError):
+            SalesHistoryReader(make_csv(), decimal_separator=";")
+
     def test_bad_encoding_names_line_and_column(self):
         content = make_csv(
             "536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom",
@@ -511,6 +674,33 @@ class TestSalesHistoryParser(unittest.TestCase):
                 "3,non_product,Non-product code,536366,POST,1,17850,",
             ],
         )
+
+
+class TestImportCommandOptions(unittest.TestCase):
+    """Date format and decimal separator options of the import command."""
+
+    def _parse(self, *arguments):
+        return build_parser().parse_args(["history.csv", "--database", "db", *arguments])
+
+    def test_defaults(self):
+        options = self._parse()
+        self.assertEqual(options.date_format, "iso")
+        self.assertEqual(options.decimal_separator, "point")
+
+    def test_date_format_keys_and_strptime(self):
+        for key in DATE_FORMATS:
+            with self.subTest(key=key):
+                self.assertEqual(self._parse("--date-format", key).date_format, key)
+        self.assertEqual(self._parse("--date-format", "%d/%m/%y %H:%M").date_format, "%d/%m/%y %H:%M")
+
+    def test_invalid_options_rejected(self):
+        for arguments in (("--date-format", "dmy"), ("--decimal-separator", ",")):
+            with self.subTest(arguments=arguments), self.assertRaises(SystemExit), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                self._parse(*arguments)
+
+    def test_decimal_separator_comma(self):
+        self.assertEqual(self._parse("--decimal-separator", "comma").decimal_separator, "comma")
 
 
 if __name__ == "__main__":

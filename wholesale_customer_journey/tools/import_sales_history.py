@@ -8,7 +8,8 @@ install .``)::
 
     python3 -m odoo.addons.wholesale_customer_journey.tools.import_sales_history \\
         --database DB --addons-path /path/to/project,/path/to/odoo/addons \\
-        --tz Europe/London [--encoding latin-1] [--map invoice=InvoiceNo ...] FILE
+        --tz Europe/London [--encoding latin-1] [--decimal-separator comma] \\
+        [--date-format day_first] [--map invoice=InvoiceNo ...] FILE
 
 From a source checkout, ``scripts/import-sales-history`` takes the same
 arguments. The summary goes to stdout, progress and errors to stderr. Exit
@@ -20,13 +21,32 @@ import resource
 import sys
 import time
 
-from .sales_history import DEFAULT_ENCODING, DEFAULT_MAX_QUANTITY, DEFAULT_NON_PRODUCT_CODES, FIELDS, SkipReport
+from .sales_history import (
+    DATE_FORMATS,
+    DECIMAL_SEPARATORS,
+    DEFAULT_DATE_FORMAT,
+    DEFAULT_ENCODING,
+    DEFAULT_MAX_QUANTITY,
+    DEFAULT_NON_PRODUCT_CODES,
+    FIELDS,
+    SkipReport,
+)
 
 ADDON = "wholesale_customer_journey"
 IMPORT_MODEL = "customer.journey.sales.import"
 # Keep in sync with DEFAULT_BATCH_SIZE of models/sales_history_import.py,
 # which cannot be imported before the Odoo configuration is parsed.
 DEFAULT_BATCH_SIZE = 200
+
+
+# This text is %-formatted twice, below and by argparse for %(default)s, so a
+# literal "%" is written "%%%%".
+DATE_FORMAT_HELP = (
+    "format of the invoice dates, one of: %s. Day and month may have one or two digits. "
+    "A time may follow, with or without seconds, and outside iso it may end in AM or PM. "
+    "Only on the command line, a Python strptime format is accepted too, recognised by its "
+    "%%%% codes, for example %%%%d/%%%%m/%%%%y %%%%H:%%%%M (default: %%(default)s)"
+) % ", ".join("%s = %s" % (key, date_format.label) for key, date_format in DATE_FORMATS.items())
 
 
 def build_parser():
@@ -51,7 +71,19 @@ def build_parser():
     )
     parser.add_argument("--delimiter", default=",", help="column delimiter (default: %(default)s)")
     parser.add_argument(
-        "--date-format", help="strptime format of the invoice dates (default: YYYY-MM-DD HH:MM:SS)"
+        "--decimal-separator",
+        choices=list(DECIMAL_SEPARATORS),
+        default="point",
+        help="decimal separator of quantities and unit prices: point (1,234.56, where a comma "
+        "may separate thousands) or comma (1.234,56, where a point may separate thousands) "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--date-format",
+        type=date_format_argument,
+        default=DEFAULT_DATE_FORMAT,
+        metavar="FORMAT",
+        help=DATE_FORMAT_HELP,
     )
     parser.add_argument(
         "--tz",
@@ -94,6 +126,16 @@ def build_parser():
     return parser
 
 
+def date_format_argument(value):
+    """Return ``value`` if it is a key of DATE_FORMATS or a strptime format."""
+    if value in DATE_FORMATS or "%" in value:
+        return value
+    raise argparse.ArgumentTypeError(
+        "unknown date format %r: use one of %s, or a strptime format with %% codes"
+        % (value, ", ".join(DATE_FORMATS))
+    )
+
+
 def parse_mapping(parser, pairs):
     mapping = {}
     for pair in pairs:
@@ -128,6 +170,7 @@ def format_summary(stats, skip_labels):
         "Lines imported: %s" % stats["kept_lines"],
         "Orders: %s created, %s already imported" % (stats["orders_created"], stats["orders_existing"]),
         "Order lines created: %s" % stats["order_lines_created"],
+        "Touchpoints created: %s" % stats["touchpoints_created"],
         "Customers: %s created, %s reused" % (stats["customers_created"], stats["customers_reused"]),
         "Products: %s created, %s reused" % (stats["products_created"], stats["products_reused"]),
         "Customers moved to a new journey stage: %s" % stats["customers_moved"],
@@ -193,6 +236,7 @@ def run_import(options, mapping):
                     max_quantity=options.max_quantity,
                     non_product_codes=options.non_product_codes,
                     date_format=options.date_format,
+                    decimal_separator=DECIMAL_SEPARATORS[options.decimal_separator],
                     tz=options.tz,
                     on_skip=SkipReport(report_file, keep=0) if report_file else None,
                 )

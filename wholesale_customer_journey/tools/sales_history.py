@@ -124,6 +124,11 @@ ERROR_MESSAGES = {
         'Line %(line)s, column "%(column)s": "%(value)s" is not a number. '
         "Fix the value or remove the line."
     ),
+    "number_separator": _lt(
+        'Line %(line)s, column "%(column)s": "%(value)s" is not a number with the decimal '
+        'separator "%(separator)s". Set the decimal separator of the file to "%(other)s", '
+        "fix the value, or remove the line."
+    ),
     "date": _lt(
         'Line %(line)s, column "%(column)s": "%(value)s" is not a date in the format '
         "%(format)s. Fix the value, set the date format of the file, or remove the line."
@@ -141,9 +146,140 @@ ERROR_MESSAGES = {
     "more_errors": _lt("%(count)s more errors are not shown."),
 }
 
-ISO_DATE_FORMAT = "YYYY-MM-DD HH:MM:SS"
+# Decimal separators by the name that the command line takes.
+DECIMAL_SEPARATORS = {"point": ".", "comma": ","}
+DEFAULT_DECIMAL_SEPARATOR = "."
+# With a decimal point, a comma may only group thousands: "1,234" or "-1,234,567.89".
+_POINT_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+# With a decimal comma, a point may only group thousands: "1.234,56", "1234,56", ",5".
+_COMMA_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]*)?|,[0-9]+)")
+
+DEFAULT_DATE_FORMAT = "iso"
 _HEADER_CLEANUP = re.compile(r"[\s_\-.]+")
 _INTEGER_FLOAT = re.compile(r"^(\d+)\.0*$")
+
+
+def _date_regex(date, time_separator=r"\s+", meridiem=False):
+    """Compile a regular expression for ``date`` followed by an optional time.
+
+    The time is "8:26" or "08:26:00", and with ``meridiem`` may end in AM or PM.
+    """
+    time = r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?"
+    if meridiem:
+        time += r"(?:\s*(?P<meridiem>[AaPp][Mm]))?"
+    return re.compile(r"%s(?:%s%s)?" % (date, time_separator, time))
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """A format of the invoice dates that users pick by an example date.
+
+    Day and month may have one or two digits, and a time with or without
+    seconds may follow the date. ``pattern`` names the format in error messages.
+    """
+
+    label: str
+    pattern: str
+    regex: re.Pattern
+    # Try datetime.fromisoformat() first, which also reads UTC offsets and
+    # fractions of a second.
+    iso: bool = False
+
+    def parse(self, text):
+        """Return the datetime that ``text`` contains, or raise ValueError."""
+        if self.iso:
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        match = self.regex.fullmatch(text)
+        if match is None:
+            raise ValueError("%r does not match %s" % (text, self.pattern))
+        hour = int(match["hour"] or 0)
+        meridiem = match.groupdict().get("meridiem")
+        if meridiem:
+            if not 1 <= hour <= 12:
+                raise ValueError("hour %s is not between 1 and 12 before AM or PM" % hour)
+            hour = hour % 12 + (12 if meridiem.upper() == "PM" else 0)
+        return datetime(
+            int(match["year"]),
+            int(match["month"]),
+            int(match["day"]),
+            hour,
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+        )
+
+
+_DAY = r"(?P<day>[0-9]{1,2})"
+_MONTH = r"(?P<month>[0-9]{1,2})"
+_YEAR = r"(?P<year>[0-9]{4})"
+# Keys are the values of the wizard's selection and of --date-format.
+DATE_FORMATS = {
+    "iso": DateFormat(
+        "2011-12-09 12:50 (ISO)",
+        "YYYY-MM-DD HH:MM:SS",
+        _date_regex(r"%s-%s-%s" % (_YEAR, _MONTH, _DAY), time_separator=r"(?:T|\s+)"),
+        iso=True,
+    ),
+    "day_first": DateFormat(
+        "09/12/2011 12:50 (day first)",
+        "DD/MM/YYYY HH:MM:SS",
+        _date_regex(r"%s/%s/%s" % (_DAY, _MONTH, _YEAR), meridiem=True),
+    ),
+    "month_first": DateFormat(
+        "12/09/2011 12:50 (month first)",
+        "MM/DD/YYYY HH:MM:SS",
+        _date_regex(r"%s/%s/%s" % (_MONTH, _DAY, _YEAR), meridiem=True),
+    ),
+    "day_first_dash": DateFormat(
+        "09-12-2011 12:50",
+        "DD-MM-YYYY HH:MM:SS",
+        _date_regex(r"%s-%s-%s" % (_DAY, _MONTH, _YEAR), meridiem=True),
+    ),
+    "day_first_dot": DateFormat(
+        "09.12.2011 12:50",
+        "DD.MM.YYYY HH:MM:SS",
+        _date_regex(r"%s\.%s\.%s" % (_DAY, _MONTH, _YEAR), meridiem=True),
+    ),
+}
+
+
+def parse_number(text, decimal_separator=DEFAULT_DECIMAL_SEPARATOR, integer_first=True):
+    """Return the finite number that ``text`` contains, or None when it contains none.
+
+    With a decimal point, a comma is accepted only as a thousands separator
+    in groups of three digits ("1,234.56"). With a decimal comma, a point is
+    accepted only as such a separator ("1.234,56").
+
+    :param text: the value without surrounding spaces
+    :param integer_first: return an int when the value has no decimal part
+    """
+    if decimal_separator == ",":
+        if not _COMMA_NUMBER.fullmatch(text):
+            return None
+        text = text.replace(".", "")
+        if integer_first and "," not in text:
+            return int(text)
+        number = float(text.replace(",", "."))
+    else:
+        if integer_first:
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        try:
+            number = float(text)
+        except ValueError:
+            # NOTE: "1,250" reads as 1250, so a file with decimal commas is
+            # rejected only when one of its values has other than three decimals.
+            if not _POINT_GROUPED_NUMBER.fullmatch(text):
+                return None
+            text = text.replace(",", "")
+            if integer_first and "." not in text:
+                return int(text)
+            number = float(text)
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -266,7 +402,10 @@ class SalesHistoryReader:
     :param max_quantity: a line with a larger quantity is skipped
     :param non_product_codes: stock codes that are not products, see
         ``compile_code_patterns``
-    :param date_format: ``strptime`` format of the invoice date, ISO 8601 by default
+    :param decimal_separator: "." (the default) or "," in quantities and unit
+        prices, see ``parse_number``
+    :param date_format: key of ``DATE_FORMATS``, "iso" by default, or a
+        ``strptime`` format, recognised by its "%" codes
     :param max_errors: number of errors kept for the report, though all are counted
     """
 
@@ -280,6 +419,7 @@ class SalesHistoryReader:
         non_product_codes=DEFAULT_NON_PRODUCT_CODES,
         date_format=None,
         max_errors=20,
+        decimal_separator=DEFAULT_DECIMAL_SEPARATOR,
     ):
         if isinstance(source, str | os.PathLike):
             self.source = os.fspath(source)
@@ -298,7 +438,21 @@ class SalesHistoryReader:
         self.delimiter = delimiter or ","
         self.max_quantity = max_quantity
         self.non_product_pattern = compile_code_patterns(non_product_codes)
-        self.date_format = date_format or None
+        self.decimal_separator = decimal_separator or DEFAULT_DECIMAL_SEPARATOR
+        if self.decimal_separator not in DECIMAL_SEPARATORS.values():
+            raise ValueError('Unknown decimal separator %r: use "." or ","' % decimal_separator)
+        self.date_format = date_format or DEFAULT_DATE_FORMAT
+        if self.date_format in DATE_FORMATS:
+            self._date_pattern = DATE_FORMATS[self.date_format].pattern
+            self._read_date = DATE_FORMATS[self.date_format].parse
+        elif "%" in self.date_format:
+            self._date_pattern = self.date_format
+            self._read_date = self._read_strptime_date
+        else:
+            raise ValueError(
+                "Unknown date format %r: use one of %s, or a strptime format such as %%d/%%m/%%Y"
+                % (date_format, ", ".join(DATE_FORMATS))
+            )
         self.max_errors = max_errors
         self._errors = []
         self._error_count = 0
@@ -465,22 +619,28 @@ class SalesHistoryReader:
 
     def _parse_number(self, line, field, value, integer_first=True):
         text = value.strip()
-        if integer_first:
-            try:
-                return int(text)
-            except ValueError:
-                pass
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is None or not math.isfinite(number):
-            if text:
-                self._error("number", line=line, column=self._column_name(field), value=value)
-            else:
-                self._error("required", line=line, column=self._column_name(field))
-            return None
-        return number
+        number = parse_number(text, self.decimal_separator, integer_first)
+        if number is not None:
+            return number
+        column = self._column_name(field)
+        other = "," if self.decimal_separator == "." else "."
+        if not text:
+            self._error("required", line=line, column=column)
+        elif parse_number(text, other, integer_first) is not None:
+            self._error(
+                "number_separator",
+                line=line,
+                column=column,
+                value=value,
+                separator=self.decimal_separator,
+                other=other,
+            )
+        else:
+            self._error("number", line=line, column=column, value=value)
+        return None
+
+    def _read_strptime_date(self, text):
+        return datetime.strptime(text, self.date_format)
 
     def _parse_date(self, line, value):
         text = value.strip()
@@ -488,16 +648,14 @@ class SalesHistoryReader:
             self._error("required", line=line, column=self._column_name("invoice_date"))
             return None
         try:
-            if self.date_format:
-                return datetime.strptime(text, self.date_format)
-            return datetime.fromisoformat(text)
+            return self._read_date(text)
         except ValueError:
             self._error(
                 "date",
                 line=line,
                 column=self._column_name("invoice_date"),
                 value=value,
-                format=self.date_format or ISO_DATE_FORMAT,
+                format=self._date_pattern,
             )
             return None
 

@@ -11,6 +11,9 @@ from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools.sales_history import (
+    DATE_FORMATS,
+    DEFAULT_DATE_FORMAT,
+    DEFAULT_DECIMAL_SEPARATOR,
     DEFAULT_MAPPING,
     DEFAULT_MAX_QUANTITY,
     DEFAULT_NON_PRODUCT_CODES,
@@ -47,9 +50,21 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
         default=",",
         required=True,
     )
-    date_format = fields.Char(
-        help="Format of the invoice dates, in Python strptime codes, for example "
-        "%d/%m/%Y %H:%M. Leave empty for YYYY-MM-DD HH:MM:SS.",
+    decimal_separator = fields.Selection(
+        [(".", "Point (1,234.56)"), (",", "Comma (1.234,56)")],
+        default=DEFAULT_DECIMAL_SEPARATOR,
+        required=True,
+        help="Decimal separator of the quantities and unit prices. With a point, a comma "
+        "may separate thousands. With a comma, a point may separate thousands.",
+    )
+    date_format = fields.Selection(
+        [(key, date_format.label) for key, date_format in DATE_FORMATS.items()],
+        string="Date Format",
+        default=DEFAULT_DATE_FORMAT,
+        required=True,
+        help="Format of the invoice dates. Each example is 9 December 2011 at 12:50. Day and "
+        "month may have one or two digits. The time is optional, with or without seconds, "
+        "and outside ISO dates it may end in AM or PM.",
     )
     tz = fields.Selection(
         _tz_get,
@@ -131,7 +146,8 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
                 delimiter=self.delimiter,
                 max_quantity=self.max_quantity,
                 non_product_codes=self.non_product_codes or "",
-                date_format=(self.date_format or "").strip() or None,
+                date_format=self.date_format,
+                decimal_separator=self.decimal_separator,
                 tz=self.tz,
                 on_skip=report,
             )
@@ -171,6 +187,7 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
             (_("Lines imported"), stats["kept_lines"]),
             (_("Orders created"), stats["orders_created"]),
             (_("Orders already imported before"), stats["orders_existing"]),
+            (_("Touchpoints created"), stats["touchpoints_created"]),
             (_("Customers created"), stats["customers_created"]),
             (_("Existing customers reused"), stats["customers_reused"]),
             (_("Products created"), stats["products_created"]),
