@@ -183,7 +183,12 @@ class CustomerJourneyReplay(models.AbstractModel):
             SQL("SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s) FOR UPDATE", partner_ids)
         )
         staged = self._staged_query(self._evidence_query(partner_ids=partner_ids))
-        cr.execute("DROP TABLE IF EXISTS journey_replay_path")
+        cr.execute("DROP TABLE IF EXISTS journey_replay_staged, journey_replay_path")
+        # The planner cannot estimate how many evidence rows match a rule, and
+        # with its guess of one row it joined the customers in a nested loop
+        # that took minutes. A temporary table with statistics avoids that.
+        cr.execute(SQL("CREATE TEMPORARY TABLE journey_replay_staged ON COMMIT DROP AS %s", staged))
+        cr.execute("ANALYZE journey_replay_staged")
         cr.execute(
             SQL(
                 """
@@ -199,7 +204,7 @@ class CustomerJourneyReplay(models.AbstractModel):
                     SELECT s.partner_id, s.stage_id, s.sequence, s.event_code, s.res_model,
                            s.res_id, GREATEST(s.date, c.journey_stage_date) AS date,
                            c.journey_stage_id AS current_stage_id
-                      FROM (%(staged)s) s
+                      FROM journey_replay_staged s
                       JOIN current_stage c ON c.partner_id = s.partner_id
                      WHERE c.sequence IS NULL OR s.sequence > c.sequence
                 ),
@@ -222,7 +227,6 @@ class CustomerJourneyReplay(models.AbstractModel):
                 WINDOW w AS (PARTITION BY partner_id ORDER BY date, sequence)
                 """,
                 partner_ids=partner_ids,
-                staged=staged,
             )
         )
         cr.execute(
@@ -270,7 +274,7 @@ class CustomerJourneyReplay(models.AbstractModel):
         )
         cr.execute("SELECT COUNT(DISTINCT partner_id) FROM journey_replay_path")
         moved = cr.fetchone()[0]
-        cr.execute("DROP TABLE journey_replay_path")
+        cr.execute("DROP TABLE journey_replay_staged, journey_replay_path")
         for model in ("res.partner", "customer.journey.history"):
             self.env[model].invalidate_model()
         return moved
