@@ -29,6 +29,7 @@
         "views/res_config_settings_views.xml",
         "wizards/customer_journey_stage_set_views.xml",
         "wizards/sales_history_import_views.xml",
+        "report/customer_journey_funnel_report_views.xml",
         "views/customer_journey_menus.xml",
     ],
     "demo": [

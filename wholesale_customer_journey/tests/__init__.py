@@ -8,3 +8,4 @@ from . import test_sales_history_parser
 from . import test_sales_history_import
 from . import test_own_partners
 from . import test_demo_data
+from . import test_funnel_report

@@ -1,0 +1,139 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class CustomerJourneyFunnelReport(models.Model):
+    """Customer Journey Analysis: one row per customer and stage it entered.
+
+    The rows come from the stage history. Grouped by stage, they give the
+    funnel: how many customers reached each stage, how many moved on to a
+    later stage (the conversion rate), how long they stayed (average and
+    median) and how many dropped off there with a lost opportunity. The
+    campaign, source and medium are those of the customer's first lead
+    that has any (first-touch attribution). The sales team is the main team
+    of the customer's salesperson.
+    """
+
+    _name = "customer.journey.funnel.report"
+    _description = "Customer Journey Analysis"
+    _auto = False
+    _rec_name = "partner_id"
+    _order = "date desc, id desc"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    stage_id = fields.Many2one("customer.journey.stage", string="Stage", readonly=True)
+    stage_sequence = fields.Integer(string="Stage Sequence", readonly=True, aggregator=False)
+    date = fields.Datetime(string="Entered", readonly=True)
+    date_end = fields.Datetime(string="Left", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
+    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
+    lost_reason_id = fields.Many2one("crm.lost.reason", string="Lost Reason", readonly=True)
+    customer_count = fields.Integer(string="Customers", readonly=True, aggregator="sum")
+    moved_on_count = fields.Integer(
+        string="Moved On",
+        readonly=True,
+        aggregator="sum",
+        help="Customers who went on from this stage to a later one.",
+    )
+    conversion_rate = fields.Float(
+        string="Conversion Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Share of the customers who reached the stage and went on to a later one. "
+        "Empty for the last stage.",
+    )
+    dropoff_count = fields.Integer(
+        string="Dropped Off",
+        readonly=True,
+        aggregator="sum",
+        help="Customers still in this stage whose opportunity was lost here.",
+    )
+    days_avg = fields.Float(
+        string="Days in Stage (Average)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Days spent in the stage by the customers who left it.",
+    )
+    days_median = fields.Float(
+        string="Days in Stage (Median)",
+        readonly=True,
+        aggregator="median",
+        digits=(16, 1),
+        help="Median of the days spent in the stage by the customers who left it.",
+    )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+
+    def _query(self):
+        return SQL(
+            """
+            WITH stay AS (
+                SELECT h.id, h.partner_id, h.stage_id, h.date_start, h.date_end, h.stay_days,
+                       h.company_id, stage.sequence,
+                       LEAD(stage.sequence) OVER (
+                           PARTITION BY h.partner_id ORDER BY h.date_start, h.id) AS next_sequence
+                  FROM customer_journey_history h
+                  JOIN customer_journey_stage stage ON stage.id = h.stage_id
+            ),
+            last_stage AS (
+                SELECT MAX(sequence) AS sequence FROM customer_journey_stage WHERE active
+            ),
+            first_touch AS (
+                SELECT DISTINCT ON (p.commercial_partner_id)
+                       p.commercial_partner_id AS partner_id,
+                       l.campaign_id, l.source_id, l.medium_id
+                  FROM crm_lead l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE COALESCE(l.campaign_id, l.source_id, l.medium_id) IS NOT NULL
+              ORDER BY p.commercial_partner_id, l.create_date, l.id
+            ),
+            dropoff AS (
+                SELECT DISTINCT ON (p.commercial_partner_id, l.journey_dropoff_stage_id)
+                       p.commercial_partner_id AS partner_id,
+                       l.journey_dropoff_stage_id AS stage_id, l.lost_reason_id
+                  FROM crm_lead l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.journey_dropoff_stage_id IS NOT NULL
+                   AND NOT l.active
+              ORDER BY p.commercial_partner_id, l.journey_dropoff_stage_id,
+                       l.date_closed DESC NULLS LAST, l.id DESC
+            )
+            SELECT s.id, s.partner_id, s.stage_id, s.sequence AS stage_sequence,
+                   s.date_start AS date, s.date_end,
+                   COALESCE(s.company_id, p.company_id) AS company_id,
+                   p.user_id, u.sale_team_id AS team_id,
+                   ft.campaign_id, ft.source_id, ft.medium_id,
+                   CASE WHEN moved THEN NULL ELSE d.lost_reason_id END AS lost_reason_id,
+                   1 AS customer_count,
+                   CASE WHEN moved THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN s.sequence >= last_stage.sequence THEN NULL
+                        WHEN moved THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                   CASE WHEN d.stage_id IS NOT NULL AND NOT moved THEN 1 ELSE 0 END AS dropoff_count,
+                   CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_avg,
+                   CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_median
+              FROM stay s
+             CROSS JOIN last_stage
+             CROSS JOIN LATERAL (SELECT COALESCE(s.next_sequence > s.sequence, FALSE) AS moved) m
+              JOIN res_partner p ON p.id = s.partner_id
+              LEFT JOIN res_users u ON u.id = p.user_id
+              LEFT JOIN first_touch ft ON ft.partner_id = s.partner_id
+              LEFT JOIN dropoff d ON d.partner_id = s.partner_id AND d.stage_id = s.stage_id
+            """
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        # PostgreSQL's median, which Odoo's grouping does not offer.
+        fname, __, func = models.parse_read_group_spec(aggregate_spec)
+        if func == "median":
+            expr = self._field_to_sql(self._table, fname, query)
+            return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", expr)
+        return super()._read_group_select(aggregate_spec, query)
