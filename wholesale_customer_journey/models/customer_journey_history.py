@@ -66,6 +66,13 @@ class CustomerJourneyHistory(models.Model):
         string="Caused By",
         compute="_compute_source_ref",
     )
+    moved_on = fields.Boolean(
+        string="Moved On",
+        default=False,
+        readonly=True,
+        copy=False,
+        help="The customer went on from this stage to a later one.",
+    )
     reason = fields.Text()
     user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
     company_id = fields.Many2one(
@@ -79,6 +86,21 @@ class CustomerJourneyHistory(models.Model):
             CREATE INDEX IF NOT EXISTS customer_journey_history_manual_idx
                 ON customer_journey_history (partner_id, date_start)
              WHERE event_code = 'manual'
+            """
+        )
+        # Rows written before the field existed: a row moved on when the
+        # customer's next row is a later stage.
+        self.env.cr.execute(
+            """
+            UPDATE customer_journey_history h
+               SET moved_on = step.moved_on
+              FROM (SELECT h2.id,
+                           COALESCE(LEAD(stage.sequence) OVER (
+                               PARTITION BY h2.partner_id ORDER BY h2.date_start, h2.id
+                           ) > stage.sequence, FALSE) AS moved_on
+                      FROM customer_journey_history h2
+                      JOIN customer_journey_stage stage ON stage.id = h2.stage_id) step
+             WHERE h.id = step.id AND h.moved_on IS DISTINCT FROM step.moved_on
             """
         )
 

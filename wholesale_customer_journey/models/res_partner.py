@@ -303,7 +303,9 @@ class ResPartner(models.Model):
         previous_stages = {partner.id: partner.journey_stage_id for partner in moving}
         History = self.env["customer.journey.history"].sudo()
         open_rows = History.search([("partner_id", "in", moving.ids), ("date_end", "=", False)])
-        open_rows.write({"date_end": date})
+        forward = open_rows.filtered(lambda row: row.stage_id.sequence < stage.sequence)
+        forward.write({"date_end": date, "moved_on": True})
+        (open_rows - forward).write({"date_end": date})
         History.create(
             [
                 {

@@ -76,15 +76,7 @@ class CustomerJourneyFunnelReport(models.Model):
     def _query(self):
         return SQL(
             """
-            WITH stay AS (
-                SELECT h.id, h.partner_id, h.stage_id, h.date_start, h.date_end, h.stay_days,
-                       h.company_id, stage.sequence,
-                       LEAD(stage.sequence) OVER (
-                           PARTITION BY h.partner_id ORDER BY h.date_start, h.id) AS next_sequence
-                  FROM customer_journey_history h
-                  JOIN customer_journey_stage stage ON stage.id = h.stage_id
-            ),
-            last_stage AS (
+            WITH last_stage AS (
                 SELECT MAX(sequence) AS sequence FROM customer_journey_stage WHERE active
             ),
             first_touch AS (
@@ -107,22 +99,22 @@ class CustomerJourneyFunnelReport(models.Model):
               ORDER BY p.commercial_partner_id, l.journey_dropoff_stage_id,
                        l.date_closed DESC NULLS LAST, l.id DESC
             )
-            SELECT s.id, s.partner_id, s.stage_id, s.sequence AS stage_sequence,
+            SELECT s.id, s.partner_id, s.stage_id, stage.sequence AS stage_sequence,
                    s.date_start AS date, s.date_end,
                    COALESCE(s.company_id, p.company_id) AS company_id,
                    p.user_id, u.sale_team_id AS team_id,
                    ft.campaign_id, ft.source_id, ft.medium_id,
-                   CASE WHEN moved THEN NULL ELSE d.lost_reason_id END AS lost_reason_id,
+                   CASE WHEN s.moved_on THEN NULL ELSE d.lost_reason_id END AS lost_reason_id,
                    1 AS customer_count,
-                   CASE WHEN moved THEN 1 ELSE 0 END AS moved_on_count,
-                   CASE WHEN s.sequence >= last_stage.sequence THEN NULL
-                        WHEN moved THEN 100.0 ELSE 0.0 END AS conversion_rate,
-                   CASE WHEN d.stage_id IS NOT NULL AND NOT moved THEN 1 ELSE 0 END AS dropoff_count,
+                   CASE WHEN s.moved_on THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN stage.sequence >= last_stage.sequence THEN NULL
+                        WHEN s.moved_on THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                   CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on THEN 1 ELSE 0 END AS dropoff_count,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_avg,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_median
-              FROM stay s
+              FROM customer_journey_history s
+              JOIN customer_journey_stage stage ON stage.id = s.stage_id
              CROSS JOIN last_stage
-             CROSS JOIN LATERAL (SELECT COALESCE(s.next_sequence > s.sequence, FALSE) AS moved) m
               JOIN res_partner p ON p.id = s.partner_id
               LEFT JOIN res_users u ON u.id = p.user_id
               LEFT JOIN first_touch ft ON ft.partner_id = s.partner_id

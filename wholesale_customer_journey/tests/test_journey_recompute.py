@@ -103,6 +103,7 @@ class TestJourneyRecompute(JourneyCase):
         self.assertEqual(history.mapped("date_end"), [datetime(2025, 4, 1), datetime(2025, 4, 10), False])
         self.assertEqual(history[1].previous_stage_id, self.stage_favorability)
         self.assertEqual(self.customer.journey_stage_date, datetime(2025, 4, 10))
+        self.assertEqual(history.mapped("moved_on"), [True, True, False])
 
     def test_replay_continues_from_current_stage(self):
         self.env["crm.lead"].create({"name": "Potten", "partner_id": self.customer.id})
@@ -121,6 +122,7 @@ class TestJourneyRecompute(JourneyCase):
             history[1].date_start, awareness.date_start, "never dated before the stage it leaves"
         )
         self.assertEqual(awareness.date_end, history[1].date_start)
+        self.assertTrue(awareness.moved_on, "the open row closed by the replay moved on")
 
     def test_incremental_recompute_skips_unchanged(self):
         Replay = self.env["customer.journey.replay"]

@@ -46,6 +46,8 @@ class TestJourneyStages(JourneyCase):
         self.assertEqual(history[1].stay_days, 0.0, "an open stay has no days spent yet")
         self.assertEqual(history[1].previous_stage_id, self.stage_awareness)
         self.assertEqual(history[1].event_code, "crm_stage")
+        self.assertTrue(history[0].moved_on)
+        self.assertFalse(history[1].moved_on, "the current stay has not moved on")
 
         lead.stage_id = self.env.ref("crm.stage_lead3")
         self.assertEqual(self.customer.journey_stage_id, self.stage_intent)
@@ -155,6 +157,7 @@ class TestJourneyStages(JourneyCase):
         self.assertEqual(last.reason, "Overgenomen door een keten")
         self.assertEqual(last.previous_stage_id, self.stage_conversion)
         self.assertEqual(last.user_id, self.user_manager)
+        self.assertFalse(self._history()[-2].moved_on, "set back by hand is not moving on")
 
     def test_manual_override_needs_reason(self):
         wizard = self.env["customer.journey.stage.set"].create(
