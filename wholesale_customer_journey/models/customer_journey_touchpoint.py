@@ -5,7 +5,7 @@ import logging
 import psycopg2
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.translate import LazyGettext
 
@@ -24,6 +24,11 @@ CHANNELS = [
     ("other", "Other"),
 ]
 INDIRECT_CHANNELS = ("review", "third_party")
+# Fields that an automatic touchpoint records of its event; only managers change them.
+CAPTURED_FIELDS = {
+    "date", "partner_id", "contact_id", "channel", "direction", "kind", "origin",
+    "res_model", "res_id", "source_key", "company_id",
+}
 
 # Other spellings that callers and imported files use for a channel.
 CHANNEL_ALIASES = {
@@ -187,6 +192,19 @@ class CustomerJourneyTouchpoint(models.Model):
                     )
                 )
 
+    @api.constrains("partner_id")
+    def _check_customer_not_own(self):
+        own_ids = self.env["res.partner"]._journey_own_partner_ids()
+        for touchpoint in self:
+            if touchpoint.partner_id.id in own_ids:
+                raise ValidationError(
+                    _(
+                        "Invalid Customer “%(customer)s”: your own company and internal "
+                        "users have no customer journey. Choose a customer.",
+                        customer=touchpoint.partner_id.display_name,
+                    )
+                )
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
@@ -285,6 +303,21 @@ class CustomerJourneyTouchpoint(models.Model):
         return vals
 
     def write(self, vals):
+        captured_fields = set(vals) & CAPTURED_FIELDS
+        if (
+            captured_fields
+            and not self.env.su
+            and not self.env.user.has_group("wholesale_customer_journey.group_journey_manager")
+            and any(touchpoint.origin != "manual" for touchpoint in self)
+        ):
+            raise UserError(
+                _(
+                    "Touchpoints recorded from an event keep their %(fields)s: only Customer "
+                    "Journey managers can change them. Add a note instead, or log a new touchpoint.",
+                    fields=", ".join(self._fields[name].get_description(self.env)["string"]
+                                     for name in sorted(captured_fields)),
+                )
+            )
         if vals.get("rating") == "0":
             vals = dict(vals, rating=False)
         return super().write(vals)

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import JourneyCase
@@ -72,3 +72,9 @@ class TestOwnPartners(JourneyCase):
         with self.assertRaisesRegex(UserError, self.company.partner_id.name):
             wizard.action_apply()
         self.assertFalse(self.customer.journey_stage_id, "nothing moves when one customer is rejected")
+
+    def test_touchpoint_on_own_company_rejected(self):
+        with self.assertRaisesRegex(ValidationError, "Invalid Customer"):
+            self.env["customer.journey.touchpoint"].create(
+                {"name": "Eigen review", "partner_id": self.company.partner_id.id, "channel": "review"}
+            )

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import JourneyCase
@@ -238,3 +238,14 @@ class TestTouchpoints(JourneyCase):
 
         self.assertEqual(touchpoint.with_context(lang="en_US").name, "Goede reviews op de beurs")
         self.assertEqual(touchpoint.with_context(lang="nl_NL").name, "Goede reviews op de beurs")
+
+    def test_captured_touchpoint_kept_for_users(self):
+        self.user_salesman.groups_id = [(4, self.env.ref("wholesale_customer_journey.group_journey_user").id)]
+        order = self._create_order()
+        order.action_confirm()
+        touchpoint = self._touchpoints(origin="order", res_id=order.id).with_user(self.user_salesman)
+
+        with self.assertRaisesRegex(UserError, "only Customer Journey managers"):
+            touchpoint.write({"date": "2001-01-01 00:00:00"})
+        touchpoint.write({"note": "Telefonisch bevestigd"})
+        self.assertEqual(touchpoint.note, "<p>Telefonisch bevestigd</p>")
