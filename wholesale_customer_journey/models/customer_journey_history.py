@@ -76,7 +76,12 @@ class CustomerJourneyHistory(models.Model):
     reason = fields.Text()
     user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
     company_id = fields.Many2one(
-        "res.company", string="Company", related="partner_id.company_id", store=True
+        "res.company",
+        string="Company",
+        index=True,
+        readonly=True,
+        help="The company of the lead or order that caused the change; for other "
+        "changes, the customer's company, or the company of the user who set the stage.",
     )
 
     def init(self):

@@ -121,7 +121,7 @@ class CustomerJourneyReplay(models.AbstractModel):
               ORDER BY company.id, rule.event_code, COALESCE(rule.crm_stage_id, 0),
                        rule.company_id IS NULL, rule.sequence, rule.id
             )
-            SELECT e.partner_id, e.date, e.event_code, e.res_model, e.res_id,
+            SELECT e.partner_id, e.date, e.event_code, e.res_model, e.res_id, e.company_id,
                    r.stage_id, r.sequence
               FROM (%(evidence)s) e
               JOIN effective_rule r
@@ -202,7 +202,7 @@ class CustomerJourneyReplay(models.AbstractModel):
                 ),
                 candidates AS (
                     SELECT s.partner_id, s.stage_id, s.sequence, s.event_code, s.res_model,
-                           s.res_id, GREATEST(s.date, c.journey_stage_date) AS date,
+                           s.res_id, s.company_id, GREATEST(s.date, c.journey_stage_date) AS date,
                            c.journey_stage_id AS current_stage_id
                       FROM journey_replay_staged s
                       JOIN current_stage c ON c.partner_id = s.partner_id
@@ -219,7 +219,7 @@ class CustomerJourneyReplay(models.AbstractModel):
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
                       FROM first_reached
                 )
-                SELECT partner_id, stage_id, sequence, event_code, res_model, res_id, date,
+                SELECT partner_id, stage_id, sequence, event_code, res_model, res_id, company_id, date,
                        COALESCE(LAG(stage_id) OVER w, current_stage_id) AS previous_stage_id,
                        LEAD(date) OVER w AS date_end
                   FROM ordered
@@ -252,7 +252,7 @@ class CustomerJourneyReplay(models.AbstractModel):
                        path.date_end,
                        COALESCE(EXTRACT(EPOCH FROM path.date_end - path.date) / 86400.0, 0),
                        path.date_end IS NOT NULL, path.event_code, path.res_model, path.res_id,
-                       %(reason)s, %(uid)s, p.company_id,
+                       %(reason)s, %(uid)s, COALESCE(path.company_id, p.company_id),
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM journey_replay_path path
                   JOIN res_partner p ON p.id = path.partner_id

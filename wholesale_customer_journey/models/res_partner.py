@@ -316,6 +316,7 @@ class ResPartner(models.Model):
                     "event_code": event_code,
                     "res_model": sources[partner.id]._name if partner.id in sources else False,
                     "res_id": sources[partner.id].id if partner.id in sources else False,
+                    "company_id": self._journey_history_company(partner, sources.get(partner.id)).id,
                     "reason": reason,
                 }
                 for partner in moving
@@ -360,6 +361,18 @@ class ResPartner(models.Model):
              WHERE NOT u.share AND p.commercial_partner_id = p.id
             """
         )
+
+    @api.model
+    def _journey_history_company(self, partner, source=None):
+        """Return the company a stage change of ``partner`` belongs to.
+
+        The lead or order that caused it decides. Without one, a customer of
+        one company keeps it, and a customer shared by all companies gets the
+        company the user works in, so that other companies do not see it.
+        """
+        if source is not None and "company_id" in source._fields and source.company_id:
+            return source.company_id
+        return partner.company_id or self.env.company
 
     def _journey_log_stage_change(self, previous_stages, stage, reason=None):
         """Log the stage change in the chatter of each customer in ``self``.

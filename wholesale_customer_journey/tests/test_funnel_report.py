@@ -107,7 +107,7 @@ class TestFunnelReport(JourneyCase):
 
     def test_other_company_rows_hidden(self):
         other_company = self.env["res.company"].create({"name": "Tweede Groothandel"})
-        self.customer_c.company_id = other_company
+        self.env["customer.journey.history"].search([("partner_id", "=", self.customer_c.id)]).company_id = other_company
         self.user_employee.company_ids = self.company
         self.env.flush_all()
 

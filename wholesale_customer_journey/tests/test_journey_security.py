@@ -87,3 +87,23 @@ class TestJourneySecurity(JourneyCase):
         Touchpoint_b = self.env["customer.journey.touchpoint"].with_user(user_b)
         self.assertIn(touchpoint_b, Touchpoint_b.search([]))
         self.assertNotIn(self.review, Touchpoint_b.search([]))
+
+    def test_history_of_shared_customer_follows_order_company(self):
+        company_b = self.env["res.company"].create({"name": "Groothandel Zuid BV"})
+        self.assertFalse(self.customer.company_id, "the test needs a customer shared by all companies")
+        self._create_order().action_confirm()
+        user_b = self.env["res.users"].create(
+            {
+                "name": "Bart Zuid",
+                "login": "journey_company_b",
+                "company_id": company_b.id,
+                "company_ids": [(6, 0, company_b.ids)],
+                "groups_id": [(6, 0, self.env.ref("base.group_user").ids)],
+            }
+        )
+        self.env.flush_all()
+
+        history = self._history()
+        self.assertEqual(history.company_id, self.company)
+        rows_b = self.env["customer.journey.history"].with_user(user_b).search([("partner_id", "=", self.customer.id)])
+        self.assertFalse(rows_b, "a company that sold nothing does not see the stage history")
