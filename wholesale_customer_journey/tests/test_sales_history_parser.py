@@ -378,6 +378,17 @@ class TestSalesHistoryParser(unittest.TestCase):
             "YYYY-MM-DD HH:MM:SS. Fix the value, set the date format of the file, or remove the line.",
         )
 
+    def test_future_or_ancient_date_rejected(self):
+        for value in ("2099-03-01 10:00:00", "1850-03-01 10:00:00"):
+            content = make_csv(f"536365,85123A,HEART,6,{value},2.55,17850,United Kingdom")
+            with self.assertRaises(SalesHistoryError) as caught:
+                SalesHistoryReader(content).validate()
+            self.assertEqual(
+                str(caught.exception),
+                f'Line 2, column "invoice_date": "{value}" is before 1900 or in the future, which no '
+                "invoice of a sales history is. Fix the value or remove the line.",
+            )
+
     def test_date_format_option(self):
         content = make_csv("536365,85123A,HEART,6,31/12/2010 08:26,2.55,17850,United Kingdom")
         _stats, invoices, _skipped = read_all(content, date_format="%d/%m/%Y %H:%M")

@@ -30,7 +30,7 @@ from csv import Error as CsvError
 from csv import reader as csv_reader
 from csv import writer as csv_writer
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def _lt(message):
@@ -129,6 +129,10 @@ ERROR_MESSAGES = {
         'separator "%(separator)s". Set the decimal separator of the file to "%(other)s", '
         "fix the value, or remove the line."
     ),
+    "date_range": _lt(
+        'Line %(line)s, column "%(column)s": "%(value)s" is before 1900 or in the future, '
+        "which no invoice of a sales history is. Fix the value or remove the line."
+    ),
     "date": _lt(
         'Line %(line)s, column "%(column)s": "%(value)s" is not a date in the format '
         "%(format)s. Fix the value, set the date format of the file, or remove the line."
@@ -155,6 +159,8 @@ _POINT_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?"
 _COMMA_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]*)?|,[0-9]+)")
 
 DEFAULT_DATE_FORMAT = "iso"
+# Invoice dates before this year are typing errors.
+MIN_INVOICE_YEAR = 1900
 _HEADER_CLEANUP = re.compile(r"[\s_\-.]+")
 _INTEGER_FLOAT = re.compile(r"^(\d+)\.0*$")
 
@@ -648,7 +654,7 @@ class SalesHistoryReader:
             self._error("required", line=line, column=self._column_name("invoice_date"))
             return None
         try:
-            return self._read_date(text)
+            date = self._read_date(text)
         except ValueError:
             self._error(
                 "date",
@@ -658,6 +664,12 @@ class SalesHistoryReader:
                 format=self._date_pattern,
             )
             return None
+        # A day of margin for time zones: the dates are local, the clock is not.
+        naive = date.replace(tzinfo=None)
+        if naive.year < MIN_INVOICE_YEAR or naive > datetime.now() + timedelta(days=1):
+            self._error("date_range", line=line, column=self._column_name("invoice_date"), value=value)
+            return None
+        return date
 
     def _parse_lines(self):
         """Yield a SalesLine for each valid row, with its skip reason set.
