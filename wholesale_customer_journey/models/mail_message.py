@@ -43,6 +43,18 @@ class MailMessage(models.Model):
             return False
         return not self.is_internal and not (self.subtype_id and self.subtype_id.internal)
 
+    def _journey_reaches(self, record, customer):
+        """Tell whether the message notifies someone of ``customer``.
+
+        Recipients and followers of ``record`` count. Without a known
+        customer, any recipient or follower who is not an internal user does.
+        """
+        self.ensure_one()
+        audience = self.partner_ids | record.message_partner_ids
+        if customer:
+            return any(partner.commercial_partner_id == customer.commercial_partner_id for partner in audience)
+        return any(not any(not user.share for user in partner.user_ids) for partner in audience)
+
     def _journey_record_touchpoints(self):
         Touchpoint = self.env["customer.journey.touchpoint"]
         vals_list = []
@@ -58,6 +70,9 @@ class MailMessage(models.Model):
             portal_author = bool(author_user) and author_user.share
             # Inbound: a mail from outside the company, or a portal user's message.
             inbound = portal_author or (message.message_type == "email" and not internal_author)
+            if not inbound and message.message_type == "comment" and not message._journey_reaches(record, customer):
+                # A comment that notifies no one of the customer did not reach them.
+                continue
             if inbound:
                 contact = message.author_id
                 channel = "website" if message.message_type == "comment" else "email"

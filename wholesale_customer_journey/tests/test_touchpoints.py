@@ -249,3 +249,23 @@ class TestTouchpoints(JourneyCase):
             touchpoint.write({"date": "2001-01-01 00:00:00"})
         touchpoint.write({"note": "Telefonisch bevestigd"})
         self.assertEqual(touchpoint.note, "<p>Telefonisch bevestigd</p>")
+
+    def test_comment_reaching_no_customer_no_touchpoint(self):
+        lead = self.env["crm.lead"].create({"name": "Potten", "partner_id": self.contact.id})
+        message = lead.message_post(
+            body="Interne vraag aan collega", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+        self.assertFalse(self._touchpoints(source_key=f"mail.message,{message.id}"))
+
+    def test_comment_to_following_customer_touchpoint(self):
+        lead = self.env["crm.lead"].create({"name": "Potten", "partner_id": self.contact.id})
+        lead.message_subscribe(partner_ids=self.contact.ids)
+        with self.mock_mail_gateway():
+            message = lead.message_post(
+                body="De offerte volgt morgen.", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+
+        touchpoint = self._touchpoints(source_key=f"mail.message,{message.id}")
+        self.assertEqual(touchpoint.direction, "outbound")
+        self.assertEqual(touchpoint.partner_id, self.customer)
