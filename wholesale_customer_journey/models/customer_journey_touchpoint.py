@@ -214,8 +214,8 @@ class CustomerJourneyTouchpoint(models.Model):
         """Create touchpoints; a summary may be a lazy translation (``_lt``).
 
         Such a summary is stored translated in every installed language, so
-        that each reader sees it in their own language, whoever caused the
-        event (a user, a scheduled action or an import).
+        that each reader sees it in their own language, whether a user, a
+        scheduled action or an import caused the event.
         """
         vals_list = [self._normalize_vals(vals) for vals in vals_list]
         lazy_names = {}
@@ -230,20 +230,21 @@ class CustomerJourneyTouchpoint(models.Model):
             )
         return touchpoints
 
+    @api.model
+    def _summary_translations(self, summary):
+        """Return {language code: text} of a lazy summary, for English and every installed language."""
+        langs = {code for code, _name in self.env["res.lang"].get_installed()} | {"en_US"}
+        return {lang: summary._translate(lang) for lang in sorted(langs)}
+
     def _store_summary_translations(self, summaries):
         """Store each lazy summary in all installed languages, in one query.
 
         :param summaries: {touchpoint id: LazyGettext}
         """
-        langs = [code for code, _name in self.env["res.lang"].get_installed()]
-        if set(langs) <= {"en_US"}:
+        if {code for code, _name in self.env["res.lang"].get_installed()} <= {"en_US"}:
             return
-        ids, names = [], []
-        for touchpoint_id, summary in summaries.items():
-            translations = {lang: summary._translate(lang) for lang in langs}
-            translations["en_US"] = summary._translate("en_US")
-            ids.append(touchpoint_id)
-            names.append(json.dumps(translations))
+        ids = list(summaries)
+        names = [json.dumps(self._summary_translations(summaries[touchpoint_id])) for touchpoint_id in ids]
         self.env.cr.execute(
             SQL(
                 """

@@ -53,7 +53,7 @@ class MailMessage(models.Model):
         audience = self.partner_ids | record.message_partner_ids
         if customer:
             return any(partner.commercial_partner_id == customer.commercial_partner_id for partner in audience)
-        return any(not any(not user.share for user in partner.user_ids) for partner in audience)
+        return any(all(user.share for user in partner.user_ids) for partner in audience)
 
     def _journey_record_touchpoints(self):
         Touchpoint = self.env["customer.journey.touchpoint"]

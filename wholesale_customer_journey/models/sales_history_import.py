@@ -529,11 +529,10 @@ class CustomerJourneySalesImport(models.AbstractModel):
         """
         if not orders:
             return set()
-        langs = {code for code, _name in self.env["res.lang"].get_installed()} | {"en_US"}
         summaries = []
         for values in orders.read(["name"], load=None):
             summary = _lt("Order %(name)s imported from the sales history", name=values["name"])
-            summaries.append(json.dumps({lang: summary._translate(lang) for lang in sorted(langs)}))
+            summaries.append(json.dumps(self.env["customer.journey.touchpoint"]._summary_translations(summary)))
         now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
