@@ -104,6 +104,7 @@ class TestJourneyRecompute(JourneyCase):
         self.assertEqual(history[1].previous_stage_id, self.stage_favorability)
         self.assertEqual(self.customer.journey_stage_date, datetime(2025, 4, 10))
         self.assertEqual(history.mapped("moved_on"), [True, True, False])
+        self.assertEqual(history.company_id, self.company, "each row has the company of its lead or order")
 
     def test_replay_continues_from_current_stage(self):
         self.env["crm.lead"].create({"name": "Potten", "partner_id": self.customer.id})
