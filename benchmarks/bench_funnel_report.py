@@ -2,12 +2,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Time the Customer Journey Analysis funnel over many customers and leads.
 
-The script creates a database with the addon (no demo data), inserts
+The script creates a database with the addon (no demo data) and inserts
 ``--customers`` customer companies with one lead each and 0-5 confirmed
-orders in SQL (the data of bench_recompute.py), lets the stage recompute
-write their history, marks every tenth lead lost, then times the grouped
-reads that the funnel's pivot and graph make: by stage, and by stage and
-month entered. Each read runs ``--repeat`` times; the median is reported.
+orders in SQL, the data of bench_recompute.py. The stage recompute writes
+their history and every tenth lead is marked lost. Then it times the grouped
+reads that the funnel's pivot makes: by stage, and by stage and month
+entered. Each read runs ``--repeat`` times and the median is reported.
 
 Usage: benchmarks/bench_funnel_report.py [--customers 200000] [--repeat 5]
 """
