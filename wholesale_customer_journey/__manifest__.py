@@ -10,7 +10,7 @@
     "author": "wholesale_customer_journey contributors",
     "website": "https://example.com/wholesale_customer_journey",
     "development_status": "Alpha",
-    "depends": ["contacts", "crm", "mail", "sale_crm", "utm"],
+    "depends": ["contacts", "crm", "mail", "mass_mailing", "mass_mailing_crm", "sale_crm", "utm"],
     "data": [
         "security/customer_journey_security.xml",
         "security/ir.model.access.csv",
