@@ -7,12 +7,13 @@ class CustomerJourneyFunnelReport(models.Model):
     """Customer Journey Analysis: one row per customer and stage it entered.
 
     The rows come from the stage history. Grouped by stage, they give the
-    funnel: how many customers reached each stage, how many moved on to a
-    later stage (the conversion rate), how long they stayed (average and
-    median) and how many dropped off there with a lost opportunity. The
-    campaign, source and medium are those of the customer's first lead
-    that has any (first-touch attribution). The sales team is the main team
-    of the customer's salesperson.
+    funnel: how many customers reached each stage, how many of their leads
+    are there now, how many customers moved on to a later stage (the
+    conversion rate), how long they stayed (average and median) and how
+    many dropped off there with a lost opportunity. The campaign, source
+    and medium are those of the customer's first lead that has any
+    (first-touch attribution). The sales team is the main team of the
+    customer's salesperson.
     """
 
     _name = "customer.journey.funnel.report"
@@ -47,6 +48,14 @@ class CustomerJourneyFunnelReport(models.Model):
         digits=(16, 1),
         help="Share of the customers who reached the stage and went on to a later one. "
         "Empty for the last stage.",
+    )
+    lead_count = fields.Integer(
+        string="Leads",
+        readonly=True,
+        aggregator="sum",
+        help="Leads and opportunities whose customer is in this stage after the lead's latest "
+        "event. Each lead counts once, in the customer's latest stay in that stage; leads "
+        "without a customer are not counted.",
     )
     dropoff_count = fields.Integer(
         string="Dropped Off",
@@ -98,6 +107,23 @@ class CustomerJourneyFunnelReport(models.Model):
                    AND NOT l.active
               ORDER BY p.commercial_partner_id, l.journey_dropoff_stage_id,
                        l.date_closed DESC NULLS LAST, l.id DESC
+            ),
+            lead_stage AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       l.journey_stage_snapshot_id AS stage_id, COUNT(*) AS lead_count
+                  FROM crm_lead l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.journey_stage_snapshot_id IS NOT NULL
+              GROUP BY p.commercial_partner_id, l.journey_stage_snapshot_id
+            ),
+            lead_stay AS (
+                -- A customer set back by hand can enter a stage twice: its leads
+                -- count in the latest stay only.
+                SELECT DISTINCT ON (h.partner_id, h.stage_id) h.id AS history_id, ls.lead_count
+                  FROM lead_stage ls
+                  JOIN customer_journey_history h
+                    ON h.partner_id = ls.partner_id AND h.stage_id = ls.stage_id
+              ORDER BY h.partner_id, h.stage_id, h.date_start DESC, h.id DESC
             )
             SELECT s.id, s.partner_id, s.stage_id, stage.sequence AS stage_sequence,
                    s.date_start AS date, s.date_end,
@@ -109,6 +135,7 @@ class CustomerJourneyFunnelReport(models.Model):
                    CASE WHEN s.moved_on THEN 1 ELSE 0 END AS moved_on_count,
                    CASE WHEN stage.sequence >= last_stage.sequence THEN NULL
                         WHEN s.moved_on THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                   COALESCE(lst.lead_count, 0) AS lead_count,
                    CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on THEN 1 ELSE 0 END AS dropoff_count,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_avg,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_median
@@ -119,6 +146,7 @@ class CustomerJourneyFunnelReport(models.Model):
               LEFT JOIN res_users u ON u.id = p.user_id
               LEFT JOIN first_touch ft ON ft.partner_id = s.partner_id
               LEFT JOIN dropoff d ON d.partner_id = s.partner_id AND d.stage_id = s.stage_id
+              LEFT JOIN lead_stay lst ON lst.history_id = s.id
             """
         )
 

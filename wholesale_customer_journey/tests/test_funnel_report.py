@@ -13,6 +13,7 @@ AGGREGATES = [
     "days_avg:avg",
     "days_median:median",
     "dropoff_count:sum",
+    "lead_count:sum",
 ]
 
 
@@ -92,6 +93,42 @@ class TestFunnelReport(JourneyCase):
         self.assertEqual(funnel[self.stage_intent]["dropoff_count:sum"], 1)
         self.assertEqual(funnel[self.stage_awareness]["dropoff_count:sum"], 0)
         self.assertEqual(by_reason[self.lost_reason]["dropoff_count:sum"], 1)
+
+    def test_leads_per_stage(self):
+        Lead = self.env["crm.lead"].with_context(journey_no_capture=True)
+        Lead.create(
+            [
+                {"name": "Herbestelling kerstballen", "partner_id": self.customer_b.id,
+                 "journey_stage_snapshot_id": self.stage_consideration.id},
+                {"name": "Stalen linten", "partner_id": self.customer_b.id,
+                 "journey_stage_snapshot_id": self.stage_consideration.id},
+                {"name": "Eerste contact", "partner_id": self.customer_c.id,
+                 "journey_stage_snapshot_id": self.stage_awareness.id},
+                {"name": "Beursbezoeker zonder klant", "journey_stage_snapshot_id": self.stage_awareness.id},
+            ]
+        )
+        self.env.flush_all()
+
+        funnel = self._funnel()
+
+        self.assertEqual(funnel[self.stage_consideration]["lead_count:sum"], 2)
+        self.assertEqual(funnel[self.stage_awareness]["lead_count:sum"], 1, "a lead without customer is not counted")
+        self.assertEqual(funnel[self.stage_intent]["lead_count:sum"], 0, "lead D has no snapshot")
+
+    def test_leads_counted_in_latest_stay(self):
+        self.customer_c._journey_set_stage(self.stage_consideration, "manual", date=datetime(2026, 2, 1))
+        self.customer_c._journey_set_stage(self.stage_awareness, "manual", date=datetime(2026, 3, 1), force=True)
+        self.env["crm.lead"].with_context(journey_no_capture=True).create(
+            {"name": "Terug naar af", "partner_id": self.customer_c.id,
+             "journey_stage_snapshot_id": self.stage_awareness.id}
+        )
+        self.env.flush_all()
+        Report = self.env["customer.journey.funnel.report"]
+
+        rows = Report.search([("partner_id", "=", self.customer_c.id), ("stage_id", "=", self.stage_awareness.id)])
+
+        self.assertEqual(sorted(rows.mapped("lead_count")), [0, 1])
+        self.assertEqual(rows.filtered("lead_count").date, datetime(2026, 3, 1))
 
     def test_first_touch_campaign(self):
         by_campaign = self._funnel(groupby="campaign_id")
