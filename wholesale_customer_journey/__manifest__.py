@@ -30,6 +30,7 @@
         "wizards/customer_journey_stage_set_views.xml",
         "wizards/sales_history_import_views.xml",
         "report/customer_journey_funnel_report_views.xml",
+        "report/customer_journey_campaign_report_views.xml",
         "views/customer_journey_menus.xml",
     ],
     "demo": [

@@ -15,3 +15,4 @@ from . import mail_message
 from . import mail_activity
 from . import mail_activity_type
 from . import sales_history_import
+from . import customer_journey_campaign_trend

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -13,3 +14,50 @@ class ResCompany(models.Model):
         help="The event that moves a customer to Aftersales: the delivery of its "
         "first order, or the payment of its first fully invoiced order.",
     )
+
+    # ------------------------------------------------------------
+    # Campaign trends
+    # ------------------------------------------------------------
+
+    journey_trend_threshold = fields.Float(
+        string="Campaign Trend Threshold (Points)",
+        default=10.0,
+        digits=(16, 1),
+        help="Marketing is notified when a campaign's or channel's weekly response rate "
+        "or lead rate differs from the four weeks before by more than this many "
+        "percentage points.",
+    )
+    journey_trend_min_recipients = fields.Integer(
+        string="Campaign Trend Minimum Recipients",
+        default=20,
+        help="A campaign or channel is compared only when both last week and the four "
+        "weeks before have at least this many recipients, so a handful of mails "
+        "does not raise an alarm.",
+    )
+    journey_trend_week = fields.Date(
+        string="Campaign Trends Checked Week",
+        readonly=True,
+        copy=False,
+        help="Monday of the last week whose campaign trends were checked and notified. "
+        "The weekly check skips a week it has done already.",
+    )
+
+    @api.constrains("journey_trend_threshold", "journey_trend_min_recipients")
+    def _check_journey_trend_settings(self):
+        for company in self:
+            if company.journey_trend_threshold <= 0:
+                raise ValidationError(
+                    _(
+                        "Invalid Campaign Trend Threshold: %(threshold)s. Enter a number of "
+                        "percentage points above 0.",
+                        threshold=company.journey_trend_threshold,
+                    )
+                )
+            if company.journey_trend_min_recipients < 0:
+                raise ValidationError(
+                    _(
+                        "Invalid Campaign Trend Minimum Recipients: %(count)s. Enter 0 or a "
+                        "positive number of recipients.",
+                        count=company.journey_trend_min_recipients,
+                    )
+                )

@@ -29,3 +29,12 @@ class ResConfigSettings(models.TransientModel):
                         days=settings.journey_stuck_days,
                     )
                 )
+
+    # ------------------------------------------------------------
+    # Campaign trends
+    # ------------------------------------------------------------
+
+    journey_trend_threshold = fields.Float(related="company_id.journey_trend_threshold", readonly=False)
+    journey_trend_min_recipients = fields.Integer(
+        related="company_id.journey_trend_min_recipients", readonly=False
+    )
