@@ -2,4 +2,5 @@
 from . import models
 from . import report
 from . import wizards
+from . import controllers
 from .hooks import post_init_hook

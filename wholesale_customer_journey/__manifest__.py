@@ -10,7 +10,7 @@
     "author": "wholesale_customer_journey contributors",
     "website": "https://example.com/wholesale_customer_journey",
     "development_status": "Alpha",
-    "depends": ["contacts", "crm", "mail", "mass_mailing", "mass_mailing_crm", "sale_crm", "utm"],
+    "depends": ["base_import", "contacts", "crm", "mail", "mass_mailing", "mass_mailing_crm", "sale_crm", "utm"],
     "data": [
         "security/customer_journey_security.xml",
         "security/ir.model.access.csv",
@@ -31,10 +31,13 @@
         "wizards/sales_history_import_views.xml",
         "report/customer_journey_funnel_report_views.xml",
         "report/customer_journey_campaign_report_views.xml",
+        "data/customer_journey_segment_data.xml",
+        "views/customer_journey_segment_views.xml",
         "views/customer_journey_menus.xml",
     ],
     "demo": [
         "demo/customer_journey_demo.xml",
+        "demo/customer_journey_segment_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -16,3 +16,9 @@ from . import mail_activity
 from . import mail_activity_type
 from . import sales_history_import
 from . import customer_journey_campaign_trend
+from . import customer_journey_segment
+from . import customer_journey_segment_sync
+from . import res_partner_segment
+from . import crm_lead_segment
+from . import mailing_subscription
+from . import base_import

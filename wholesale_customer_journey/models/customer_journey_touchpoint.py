@@ -104,6 +104,7 @@ class CustomerJourneyTouchpoint(models.Model):
             ("message", "Message"),
             ("activity", "Activity Done"),
             ("manual", "Logged by Hand"),
+            ("import", "Imported"),
         ],
         string="Origin",
         required=True,

@@ -34,6 +34,16 @@ class CustomerJourneyFunnelReport(models.Model):
     source_id = fields.Many2one("utm.source", string="Source", readonly=True)
     medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
     lost_reason_id = fields.Many2one("crm.lost.reason", string="Lost Reason", readonly=True)
+    segment_ids = fields.Many2many(
+        "customer.journey.segment",
+        "customer_journey_funnel_report_segment_rel",
+        "report_id",
+        "segment_id",
+        string="Segments",
+        readonly=True,
+        help="Segments the customer belonged to at their latest refresh (a sync to the "
+        "mailing list or the nightly scheduled action).",
+    )
     customer_count = fields.Integer(string="Customers", readonly=True, aggregator="sum")
     moved_on_count = fields.Integer(
         string="Moved On",
@@ -81,6 +91,25 @@ class CustomerJourneyFunnelReport(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        # Odoo creates no relation table for a model without table of its own:
+        # the segments of a row are those stored for its customer. A customer
+        # in two segments gives its rows to both groups.
+        segments = self._fields["segment_ids"]
+        tools.drop_view_if_exists(self.env.cr, segments.relation)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %s AS (
+                    SELECT h.id AS %s, m.segment_id AS %s
+                      FROM customer_journey_history h
+                      JOIN customer_journey_segment_member m ON m.partner_id = h.partner_id
+                )
+                """,
+                SQL.identifier(segments.relation),
+                SQL.identifier(segments.column1),
+                SQL.identifier(segments.column2),
+            )
+        )
 
     def _query(self):
         return SQL(

@@ -10,3 +10,4 @@ from . import test_own_partners
 from . import test_demo_data
 from . import test_funnel_report
 from . import test_campaign_report
+from . import test_segments

@@ -130,6 +130,23 @@ class TestFunnelReport(JourneyCase):
         self.assertEqual(sorted(rows.mapped("lead_count")), [0, 1])
         self.assertEqual(rows.filtered("lead_count").date, datetime(2026, 3, 1))
 
+    def test_grouped_by_segment(self):
+        segment = self.env["customer.journey.segment"].create(
+            {"name": "Verder dan bewustwording", "target": "company",
+             "stage_ids": [(6, 0, (self.stage_consideration | self.stage_conversion | self.stage_intent).ids)]}
+        )
+        segment._refresh_members()
+        self.env.flush_all()
+
+        by_segment = self._funnel(groupby="segment_ids")
+        rows = self.env["customer.journey.funnel.report"].search(
+            [("partner_id", "in", self.customers.ids), ("segment_ids", "=", segment.id)]
+        )
+
+        self.assertEqual(by_segment[segment]["customer_count:sum"], 7, "the rows of customers A, B and D")
+        self.assertEqual(set(rows.partner_id), {self.customer_a, self.customer_b, self.customer_d})
+        self.assertEqual(by_segment[self.env["customer.journey.segment"]]["customer_count:sum"], 1, "customer C")
+
     def test_first_touch_campaign(self):
         by_campaign = self._funnel(groupby="campaign_id")
 
