@@ -15,3 +15,9 @@ from . import mail_message
 from . import mail_activity
 from . import mail_activity_type
 from . import sales_history_import
+from . import utm_campaign
+from . import mailing_mailing
+from . import customer_journey_response_lock
+from . import customer_journey_assignment_rule
+from . import mailing_trace
+from . import mail_thread

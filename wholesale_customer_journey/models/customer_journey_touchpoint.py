@@ -104,6 +104,10 @@ class CustomerJourneyTouchpoint(models.Model):
             ("message", "Message"),
             ("activity", "Activity Done"),
             ("manual", "Logged by Hand"),
+            ("mailing_open", "Mailing Opened"),
+            ("mailing_click", "Mailing Link Clicked"),
+            ("mailing_reply", "Mailing Replied"),
+            ("mailing_bounce", "Mailing Bounced"),
         ],
         string="Origin",
         required=True,
@@ -153,7 +157,7 @@ class CustomerJourneyTouchpoint(models.Model):
         return [
             (model.model, model.name)
             for model in self.env["ir.model"].sudo().search(
-                [("model", "in", ["res.partner", "crm.lead", "sale.order", "mail.message"])]
+                [("model", "in", ["res.partner", "crm.lead", "sale.order", "mail.message", "mailing.trace"])]
             )
         ]
 

@@ -9,3 +9,4 @@ from . import test_sales_history_import
 from . import test_own_partners
 from . import test_demo_data
 from . import test_funnel_report
+from . import test_campaign_responses
