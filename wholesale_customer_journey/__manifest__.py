@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "views/customer_journey_stage_views.xml",
         "views/customer_journey_rule_views.xml",
+        "views/customer_journey_assignment_rule_views.xml",
         "views/customer_journey_history_views.xml",
         "views/customer_journey_touchpoint_views.xml",
         "views/res_partner_views.xml",
@@ -34,10 +35,13 @@
         "data/customer_journey_segment_data.xml",
         "views/customer_journey_segment_views.xml",
         "views/customer_journey_menus.xml",
+        "views/utm_campaign_views.xml",
+        "views/mailing_mailing_views.xml",
     ],
     "demo": [
         "demo/customer_journey_demo.xml",
         "demo/customer_journey_segment_demo.xml",
+        "demo/customer_journey_campaign_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -22,3 +22,9 @@ from . import res_partner_segment
 from . import crm_lead_segment
 from . import mailing_subscription
 from . import base_import
+from . import utm_campaign
+from . import mailing_mailing
+from . import customer_journey_response_lock
+from . import customer_journey_assignment_rule
+from . import mailing_trace
+from . import mail_thread

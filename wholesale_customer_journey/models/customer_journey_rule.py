@@ -11,6 +11,7 @@ JOURNEY_EVENTS = [
     ("order_confirmed", "Order confirmed"),
     ("order_delivered", "First order delivered"),
     ("order_paid", "First order invoiced and paid"),
+    ("campaign_response", "Campaign mailing clicked or replied to"),
 ]
 
 

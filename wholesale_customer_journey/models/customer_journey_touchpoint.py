@@ -105,6 +105,10 @@ class CustomerJourneyTouchpoint(models.Model):
             ("activity", "Activity Done"),
             ("manual", "Logged by Hand"),
             ("import", "Imported"),
+            ("mailing_open", "Mailing Opened"),
+            ("mailing_click", "Mailing Link Clicked"),
+            ("mailing_reply", "Mailing Replied"),
+            ("mailing_bounce", "Mailing Bounced"),
         ],
         string="Origin",
         required=True,
@@ -154,7 +158,7 @@ class CustomerJourneyTouchpoint(models.Model):
         return [
             (model.model, model.name)
             for model in self.env["ir.model"].sudo().search(
-                [("model", "in", ["res.partner", "crm.lead", "sale.order", "mail.message"])]
+                [("model", "in", ["res.partner", "crm.lead", "sale.order", "mail.message", "mailing.trace"])]
             )
         ]
 

@@ -61,3 +61,22 @@ class ResCompany(models.Model):
                         count=company.journey_trend_min_recipients,
                     )
                 )
+
+    journey_response_activity_days = fields.Integer(
+        string="Response Follow-up (Days)",
+        default=2,
+        help="Days between a campaign response and the deadline of the follow-up "
+        "activity on its lead.",
+    )
+
+    @api.constrains("journey_response_activity_days")
+    def _check_journey_response_activity_days(self):
+        for company in self:
+            if company.journey_response_activity_days < 0:
+                raise ValidationError(
+                    _(
+                        "Invalid Response Follow-up (Days): %(days)s. Enter a number of "
+                        "days of 0 or more.",
+                        days=company.journey_response_activity_days,
+                    )
+                )

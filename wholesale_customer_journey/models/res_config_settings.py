@@ -18,6 +18,9 @@ class ResConfigSettings(models.TransientModel):
         help="A customer in the same journey stage for more days than this is "
         "shown as stuck.",
     )
+    journey_response_activity_days = fields.Integer(
+        related="company_id.journey_response_activity_days", readonly=False
+    )
 
     @api.constrains("journey_stuck_days")
     def _check_journey_stuck_days(self):

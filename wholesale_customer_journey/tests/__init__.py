@@ -11,3 +11,4 @@ from . import test_demo_data
 from . import test_funnel_report
 from . import test_campaign_report
 from . import test_segments
+from . import test_campaign_responses
