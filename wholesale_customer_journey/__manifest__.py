@@ -2,8 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 {
     "name": "Wholesale Customer Journey",
-    "summary": "Journey stages, stage history and touchpoints for B2B customers, "
-    "driven by leads, quotations, orders, deliveries and payments",
+    "summary": "Journey stages, history and touchpoints for B2B customers, driven by "
+    "leads, orders and mailings, with segments, campaign leads and funnel reports",
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
