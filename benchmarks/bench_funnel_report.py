@@ -6,9 +6,10 @@ The script creates a database with the addon (no demo data) and inserts
 ``--customers`` customer companies with one lead each and 0-5 confirmed
 orders in SQL, the data of bench_recompute.py. The stage recompute writes
 their history, each lead gets its customer's stage and every tenth lead is
-marked lost. Then it times the grouped reads that the funnel's pivot makes:
-by stage, and by stage and month entered. Each read runs ``--repeat`` times
-and the median is reported.
+marked lost. Two segments store every second and every third customer as
+members. Then it times the grouped reads that the funnel's pivot makes: by
+stage, by stage and month entered, and by stage and segment. Each read runs
+``--repeat`` times and the median is reported.
 
 Usage: benchmarks/bench_funnel_report.py [--customers 200000] [--repeat 5]
 """
@@ -54,6 +55,21 @@ def prepare_leads(cr):
     )
 
 
+def add_segments(env):
+    """Create two segments and store every second and every third customer as their members."""
+    Segment = env["customer.journey.segment"]
+    for divisor in (2, 3):
+        segment = Segment.create({"name": f"Bench segment: every customer {divisor}", "target": "company"})
+        env.cr.execute(
+            """
+            INSERT INTO customer_journey_segment_member (segment_id, partner_id)
+            SELECT %s, p.id FROM res_partner p
+             WHERE p.name LIKE 'Bench customer %%' AND p.id %% %s = 0
+            """,
+            [segment.id, divisor],
+        )
+
+
 def timed_read(env, groupby, repeat):
     Report = env["customer.journey.funnel.report"]
     timings = []
@@ -84,6 +100,7 @@ def main():
         env["customer.journey.replay"]._recompute_stages(full=True, commit=True)
         print(f"stage history written in {time.perf_counter() - started:.1f} s")
         prepare_leads(env.cr)
+        add_segments(env)
         env.cr.execute("ANALYZE")
         env.cr.commit()
         env.cr.execute("SELECT COUNT(*) FROM crm_lead")
@@ -96,6 +113,8 @@ def main():
         print(f"funnel by stage: {by_stage:.3f} s (median of {args.repeat}, {groups} groups)")
         by_month, groups = timed_read(env, ["stage_id", "date:month"], args.repeat)
         print(f"funnel by stage and month: {by_month:.3f} s (median of {args.repeat}, {groups} groups)")
+        by_segment, groups = timed_read(env, ["stage_id", "segment_ids"], args.repeat)
+        print(f"funnel by stage and segment: {by_segment:.3f} s (median of {args.repeat}, {groups} groups)")
 
     print(f"machine: {machine()}")
     if not args.keep_db:

@@ -91,9 +91,10 @@ class CustomerJourneyFunnelReport(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
-        # Odoo creates no relation table for a model without table of its own:
-        # the segments of a row are those stored for its customer. A customer
-        # in two segments gives its rows to both groups.
+        # Odoo creates no relation table for a model without a table of its
+        # own, so this view is the relation. The segments of a row are those
+        # stored for its customer, and a customer in two segments gives its
+        # rows to both groups.
         segments = self._fields["segment_ids"]
         tools.drop_view_if_exists(self.env.cr, segments.relation)
         self.env.cr.execute(
@@ -144,15 +145,6 @@ class CustomerJourneyFunnelReport(models.Model):
                   JOIN res_partner p ON p.id = l.partner_id
                  WHERE l.journey_stage_snapshot_id IS NOT NULL
               GROUP BY p.commercial_partner_id, l.journey_stage_snapshot_id
-            ),
-            lead_stay AS (
-                -- A customer set back by hand can enter a stage twice: its leads
-                -- count in the latest stay only.
-                SELECT DISTINCT ON (h.partner_id, h.stage_id) h.id AS history_id, ls.lead_count
-                  FROM lead_stage ls
-                  JOIN customer_journey_history h
-                    ON h.partner_id = ls.partner_id AND h.stage_id = ls.stage_id
-              ORDER BY h.partner_id, h.stage_id, h.date_start DESC, h.id DESC
             )
             SELECT s.id, s.partner_id, s.stage_id, stage.sequence AS stage_sequence,
                    s.date_start AS date, s.date_end,
@@ -175,7 +167,17 @@ class CustomerJourneyFunnelReport(models.Model):
               LEFT JOIN res_users u ON u.id = p.user_id
               LEFT JOIN first_touch ft ON ft.partner_id = s.partner_id
               LEFT JOIN dropoff d ON d.partner_id = s.partner_id AND d.stage_id = s.stage_id
-              LEFT JOIN lead_stay lst ON lst.history_id = s.id
+              -- A customer set back by hand can enter a stage twice: its leads
+              -- count in the latest stay only. An open stay is always the latest,
+              -- so the subquery runs only for leads at a stage the customer left.
+              LEFT JOIN lead_stage lst
+                ON lst.partner_id = s.partner_id AND lst.stage_id = s.stage_id
+               AND (s.date_end IS NULL
+                    OR NOT EXISTS (SELECT 1
+                                     FROM customer_journey_history later
+                                    WHERE later.partner_id = s.partner_id
+                                      AND later.stage_id = s.stage_id
+                                      AND (later.date_start, later.id) > (s.date_start, s.id)))
             """
         )
 

@@ -6,6 +6,9 @@ from odoo.tests import HttpCase, tagged
 CUSTOMER_NAME = "Journey Tour Wholesaler"
 REVIEW_SUMMARY = "Praised our delivery times"
 REVIEW_AUTHOR = "Trade forum"
+SEGMENT_NAME = "Tour segment of tagged customers"
+SEGMENT_TAG = "Journey Tour Segment Tag"
+SEGMENT_CUSTOMERS = ["Journey Tour Segment Customer A", "Journey Tour Segment Customer B"]
 
 
 @tagged("post_install", "-at_install")
@@ -65,3 +68,46 @@ class TestCustomerJourneyTour(HttpCase):
         self.assertEqual(self.customer.journey_touchpoint_count, 2)
         # A review records an opinion and does not change the journey stage.
         self.assertEqual(self.customer.journey_stage_id, self.stage_awareness)
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerJourneySegmentTour(HttpCase):
+    """Build a segment, sync it and open the campaign report in the browser, as a salesperson."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_salesman = mail_new_test_user(
+            cls.env,
+            login="journey_segment_tour_salesman",
+            name="Sam Segment Salesman",
+            email="sam.segment@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.tag = cls.env["res.partner.category"].create({"name": SEGMENT_TAG})
+        cls.customers = cls.env["res.partner"].create(
+            [
+                {
+                    "name": name,
+                    "is_company": True,
+                    "email": f"orders{index}@segment-tour.example",
+                    "category_id": [(4, cls.tag.id)],
+                }
+                for index, name in enumerate(SEGMENT_CUSTOMERS)
+            ]
+        )
+
+    def test_segment_sync_from_form(self):
+        self.start_tour("/odoo", "wholesale_customer_journey_segment_tour", login=self.user_salesman.login)
+
+        segment = self.env["customer.journey.segment"].search([("name", "=", SEGMENT_NAME)])
+        self.assertEqual(len(segment), 1, "The tour must create exactly one segment.")
+        self.assertEqual(segment.tag_ids, self.tag)
+        self.assertEqual(segment.target, "company")
+        self.assertEqual(segment.member_partner_ids, self.customers)
+        subscriptions = segment.mailing_list_id.subscription_ids
+        self.assertEqual(
+            sorted(subscriptions.contact_id.mapped("email")),
+            ["orders0@segment-tour.example", "orders1@segment-tour.example"],
+        )
+        self.assertEqual(subscriptions.journey_segment_id, segment)
