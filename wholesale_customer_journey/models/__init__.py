@@ -17,6 +17,7 @@ from . import mail_activity_type
 from . import sales_history_import
 from . import customer_journey_campaign_trend
 from . import customer_journey_segment
+from . import customer_journey_segment_match_mixin
 from . import customer_journey_segment_sync
 from . import res_partner_segment
 from . import crm_lead_segment

@@ -285,24 +285,17 @@ class CustomerJourneySegment(models.Model):
                     days=self.bought_days,
                 )
             )
-        if self.no_order_days < 0:
-            raise ValidationError(
-                _(
-                    "Invalid No Order for (Days) on segment “%(name)s”: %(days)s. Enter a "
-                    "number of days above 0, or 0 to leave the criterion out.",
-                    name=self.name,
-                    days=self.no_order_days,
+        for field_name in ("no_order_days", "touchpoint_days"):
+            if self[field_name] < 0:
+                raise ValidationError(
+                    _(
+                        "Invalid %(field)s on segment “%(name)s”: %(days)s. Enter a number of "
+                        "days above 0, or 0 to leave the criterion out.",
+                        field=self._fields[field_name].get_description(self.env)["string"],
+                        name=self.name,
+                        days=self[field_name],
+                    )
                 )
-            )
-        if self.touchpoint_days < 0:
-            raise ValidationError(
-                _(
-                    "Invalid Touchpoints in the Last (Days) on segment “%(name)s”: %(days)s. "
-                    "Enter a number of days above 0, or 0 to leave the criterion out.",
-                    name=self.name,
-                    days=self.touchpoint_days,
-                )
-            )
         if self.touchpoint_min_count < 1:
             raise ValidationError(
                 _(
