@@ -5,7 +5,7 @@ from odoo import fields, models
 class CustomerJourneySegmentMatchMixin(models.AbstractModel):
     """Live segment membership of a partner or lead, for domains sent to the web client.
 
-    A segment's member domain holds SQL subqueries that cannot travel to the
+    A segment's member domain contains SQL subqueries that cannot travel to the
     browser, so the members list filters on this field instead and its
     search method rebuilds the domain on the server.
     """
