@@ -105,7 +105,10 @@ def test_two_responses_in_two_transactions(registry):
             env["mail.activity"].search([("res_model", "=", "crm.lead"), ("res_id", "in", leads.ids)]).unlink()
             leads.unlink()
             env["customer.journey.touchpoint"].search([("partner_id", "=", company_id)]).unlink()
-            env["mailing.mailing"].browse(mailing_id).unlink()
+            mailing = env["mailing.mailing"].browse(mailing_id)
+            source = mailing.source_id
+            mailing.unlink()
+            source.unlink()
             cr.execute("DELETE FROM customer_journey_response_lock WHERE key = %s", [f"partner,{company_id}"])
             cr.execute("DELETE FROM customer_journey_history WHERE partner_id = %s", [company_id])
             cr.execute("DELETE FROM res_partner WHERE commercial_partner_id = %s", [company_id])

@@ -28,4 +28,5 @@ from . import mailing_mailing
 from . import customer_journey_response_lock
 from . import customer_journey_assignment_rule
 from . import mailing_trace
+from . import link_tracker
 from . import mail_thread

@@ -5,7 +5,7 @@ import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime, safe_eval, time as safe_time
@@ -337,6 +337,41 @@ class CustomerJourneySegment(models.Model):
                 )
             ) from error
 
+    @api.constrains("company_id")
+    def _check_company_id(self):
+        self._check_company_scope()
+
+    def _check_company_scope(self):
+        """Raise a UserError when a segment selects from companies the user does not work in.
+
+        A segment without company counts, stores and syncs the members of
+        every company, as superuser. Only a user who works in all companies
+        may create or run one.
+        """
+        if self.env.su or not self.filtered(lambda segment: not segment.company_id):
+            return
+        if self.env["res.company"].sudo().search([("id", "not in", self.env.user.company_ids.ids)], limit=1):
+            raise UserError(
+                _(
+                    "Missing Company on segment “%(name)s”: without a company it selects customers, "
+                    "leads and orders of every company, and you do not work in all of them. Choose "
+                    "one of your companies.",
+                    name=self.filtered(lambda segment: not segment.company_id)[:1].name,
+                )
+            )
+
+    def _check_mailing_list_rights(self):
+        """Raise a UserError unless the user may manage mailing lists (Email Marketing)."""
+        if self.env.su or self.env.user.has_group("mass_mailing.group_mass_mailing_user"):
+            return
+        raise UserError(
+            _(
+                "Only Email Marketing users can set or sync the Mailing List of a segment. Ask an "
+                "administrator for the Email Marketing access right, or ask a marketing colleague "
+                "to sync the segment.",
+            )
+        )
+
     @api.onchange("target")
     def _onchange_target(self):
         # A filter written for the other model no longer applies.
@@ -372,7 +407,11 @@ class CustomerJourneySegment(models.Model):
         if self.product_category_ids:
             domains.append([(CUSTOMER_PATHS[target], "in", self._get_bought_categories_query())])
         if self.no_order_days > 0:
-            domains.append([(CUSTOMER_PATHS[target], "not in", self._get_recent_buyers_query(self.no_order_days))])
+            no_recent_order = [(CUSTOMER_PATHS[target], "not in", self._get_recent_buyers_query(self.no_order_days))]
+            if target == "lead":
+                # A lead without customer has never ordered.
+                no_recent_order = expression.OR([[("partner_id", "=", False)], no_recent_order])
+            domains.append(no_recent_order)
         if self.touchpoint_days > 0:
             domains.append([(CUSTOMER_PATHS[target], "in", self._get_touchpoint_query())])
         domains.append(self._get_filter_domain())
@@ -398,7 +437,11 @@ class CustomerJourneySegment(models.Model):
                 ("commercial_partner_id", "not in", own_partners),
             ]
         else:
-            domain = ["|", ("partner_id", "=", False), ("partner_id.commercial_partner_id", "not in", own_partners)]
+            domain = [
+                "|", ("partner_id", "=", False), ("partner_id.commercial_partner_id", "not in", own_partners),
+                # Open leads only: a won opportunity is no one to approach again as a lead.
+                "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),
+            ]
         if company_ids:
             domain = expression.AND([domain, [("company_id", "in", company_ids)]])
         return domain
@@ -542,10 +585,14 @@ class CustomerJourneySegment(models.Model):
             ) from error
 
     def _get_filter_eval_context(self):
-        """Return the names a filter of the domain editor may use, as in Odoo's saved filters."""
+        """Return the names a filter of the domain editor may use.
+
+        Only values, never records: the filter text is evaluated for every
+        count and by the nightly scheduled action as superuser, and a record
+        would let the text call its methods (``user.sudo().write(...)``).
+        """
         return {
             "uid": self.env.uid,
-            "user": self.env.user,
             "time": safe_time,
             "datetime": safe_datetime,
             "relativedelta": relativedelta,
@@ -608,6 +655,21 @@ class CustomerJourneySegment(models.Model):
         return expression.OR(domains) if domains else expression.FALSE_DOMAIN
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("mailing_list_id") for vals in vals_list):
+            self._check_mailing_list_rights()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("mailing_list_id"):
+            self._check_mailing_list_rights()
+        return super().write(vals)
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
@@ -628,14 +690,22 @@ class CustomerJourneySegment(models.Model):
         return action
 
     def action_sync_mailing_list(self):
-        """Refresh the members and bring the mailing list in step, creating the list when empty."""
+        """Refresh the members and bring the mailing list in step, creating the list when empty.
+
+        The sync runs as superuser, so the user's rights are checked first:
+        write access to the segment, Email Marketing rights for the mailing
+        list, and access to every company that the segment selects from.
+        """
         self.check_access("write")
+        self._check_mailing_list_rights()
+        self._check_company_scope()
         for segment in self:
             segment.sudo()._sync_mailing_list(create_list=True)
         return True
 
     def action_refresh_members(self):
         self.check_access("write")
+        self._check_company_scope()
         self.sudo()._refresh_members()
         return True
 

@@ -139,11 +139,12 @@ class CustomerJourneySegment(models.Model):
         to_add = sorted(set(addresses) - blacklisted - opted_out - subscribed)
         added = self._subscribe_emails(mailing_list, {email: addresses[email] for email in to_add})
 
-        # Subscriptions of members that left. Opted-out ones stay, as the record of the opt-out.
+        # Subscriptions of members that left or were blacklisted since. Opted-out
+        # ones stay, as the record of the opt-out.
         leaving_ids = [
             subscription_id
             for subscription_id, email, opt_out, segment_id in subscriptions
-            if segment_id == self.id and not opt_out and email not in addresses
+            if segment_id == self.id and not opt_out and (email not in addresses or email in blacklisted)
         ]
         self.env["mailing.subscription"].browse(leaving_ids).unlink()
 

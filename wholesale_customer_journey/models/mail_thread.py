@@ -39,7 +39,8 @@ class MailThread(models.AbstractModel):
         if model != "crm.lead" or thread_id:
             return route
         for trace in traces.filtered("mass_mailing_id.journey_create_leads"):
-            lead = trace._journey_open_lead(trace._journey_recipient())
+            recipient = trace._journey_recipient()
+            lead = trace._journey_open_lead(recipient, trace._journey_company(recipient))
             if lead:
                 return (model, lead.id, custom_values, user_id, alias)
         return route

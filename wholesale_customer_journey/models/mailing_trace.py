@@ -70,9 +70,16 @@ class MailingTrace(models.Model):
             return super().write(vals)
         previous = {trace.id: {fname: trace[fname] for fname in EVENT_FIELDS} for trace in self}
         result = super().write(vals)
+        if self.env.context.get("journey_untrusted_click"):
+            return result
         events = [
             (trace, event, date)
             for trace in self
+            # A mail that never left Odoo (no sent date, because it was
+            # canceled, failed or is queued) cannot be opened, clicked or
+            # replied to. Such an event is forged: the public click route
+            # takes any trace id.
+            if trace.sent_datetime
             for event, date in trace._journey_events_of_vals(vals, previous[trace.id])
         ]
         if events:
@@ -212,6 +219,20 @@ class MailingTrace(models.Model):
 
         return partners.sorted(preference)[:1]
 
+    def _journey_company(self, recipient):
+        """Return the company that sent the trace's mailing.
+
+        A mailing has no company in Odoo 18: it is sent with the layout of
+        its responsible user's main company, so that company owns what its
+        responses bring. Without a responsible user, the customer's company.
+        """
+        self.ensure_one()
+        return (
+            self.mass_mailing_id.user_id.company_id
+            or recipient["customer"].company_id
+            or self.env.company
+        )
+
     def _journey_touchpoint_vals(self, event, date, recipient):
         self.ensure_one()
         mailing = self.mass_mailing_id
@@ -232,6 +253,7 @@ class MailingTrace(models.Model):
             "source_id": mailing.source_id.id or False,
             "medium_id": mailing.medium_id.id or False,
             "user_id": mailing.user_id.id if mailing.user_id and not mailing.user_id.share else False,
+            "company_id": self._journey_company(recipient).id,
             "res_model": self._name,
             "res_id": self.id,
             "source_key": f"mailing.trace,{self.id},{event}",
@@ -274,8 +296,8 @@ class MailingTrace(models.Model):
             return
         self.env["customer.journey.response.lock"]._acquire(lock_key)
 
-        lead = self._journey_open_lead(recipient)
-        company = lead.company_id or customer.company_id or self.env.company
+        company = self._journey_company(recipient)
+        lead = self._journey_open_lead(recipient, company)
         team, user = self.env["customer.journey.assignment.rule"]._find_assignment(
             company, contact, customer, mailing.campaign_id
         )
@@ -296,7 +318,7 @@ class MailingTrace(models.Model):
             if updates:
                 lead.write(updates)
         else:
-            lead = env["crm.lead"].create(trace._journey_response_lead_vals(recipient, team, user))
+            lead = env["crm.lead"].create(trace._journey_response_lead_vals(recipient, company, team, user))
         responder = recipient["name"] or email or ""
         subject = mailing.subject or mailing.name or ""
         if event == "click":
@@ -308,17 +330,19 @@ class MailingTrace(models.Model):
         trace._journey_schedule_response_activity(lead, recipient)
         return lead
 
-    def _journey_open_lead(self, recipient):
+    def _journey_open_lead(self, recipient, company):
         """Return the open lead that a response of ``recipient`` updates, if any.
 
         The trace's own lead when it is still open, else the most recent open
-        lead of the customer company, one of the same campaign first. Without
-        customer, an open lead without customer with the same e-mail address.
+        lead of the customer company in ``company`` (or without company), one
+        of the same campaign first. Without customer, an open lead without
+        customer with the same e-mail address.
         """
         self.ensure_one()
         Lead = self.env["crm.lead"].sudo()
         own_lead = recipient["lead"]
-        if own_lead and own_lead.filtered_domain(OPEN_LEAD_DOMAIN):
+        open_domain = OPEN_LEAD_DOMAIN + [("company_id", "in", [False, company.id])]
+        if own_lead and own_lead.filtered_domain(open_domain):
             return own_lead
         customer, email = recipient["customer"], recipient["email"]
         if customer:
@@ -327,11 +351,11 @@ class MailingTrace(models.Model):
             domain = [("partner_id", "=", False), ("email_normalized", "=", email)]
         else:
             return Lead
-        leads = Lead.search(OPEN_LEAD_DOMAIN + domain, order="id desc")
+        leads = Lead.search(open_domain + domain, order="id desc")
         campaign = self.mass_mailing_id.campaign_id
         return leads.sorted(lambda lead: not (campaign and lead.campaign_id == campaign))[:1]
 
-    def _journey_response_lead_vals(self, recipient, team, user):
+    def _journey_response_lead_vals(self, recipient, company, team, user):
         self.ensure_one()
         mailing = self.mass_mailing_id
         contact, customer = recipient["contact"], recipient["customer"]
@@ -350,6 +374,7 @@ class MailingTrace(models.Model):
             "medium_id": mailing.medium_id.id or False,
             # Explicit, else the lead would belong to OdooBot, who runs this.
             "user_id": user.id or False,
+            "company_id": company.id,
         }
         if team:
             vals["team_id"] = team.id

@@ -63,9 +63,10 @@ class CustomerJourneyFunnelReport(models.Model):
         string="Leads",
         readonly=True,
         aggregator="sum",
-        help="Leads and opportunities whose customer is in this stage after the lead's latest "
-        "event. Each lead counts once, in the customer's latest stay in that stage; leads "
-        "without a customer are not counted.",
+        help="Leads and opportunities, lost ones excepted, whose customer is in this stage "
+        "after the lead's latest event, of the row's company (a lead without company counts "
+        "in its customer's company). Each lead counts once, in the customer's latest stay in "
+        "that stage. Leads without a customer are not counted.",
     )
     dropoff_count = fields.Integer(
         string="Dropped Off",
@@ -140,11 +141,15 @@ class CustomerJourneyFunnelReport(models.Model):
             ),
             lead_stage AS (
                 SELECT p.commercial_partner_id AS partner_id,
-                       l.journey_stage_snapshot_id AS stage_id, COUNT(*) AS lead_count
+                       l.journey_stage_snapshot_id AS stage_id,
+                       COALESCE(l.company_id, c.company_id) AS company_id, COUNT(*) AS lead_count
                   FROM crm_lead l
                   JOIN res_partner p ON p.id = l.partner_id
+                  JOIN res_partner c ON c.id = p.commercial_partner_id
                  WHERE l.journey_stage_snapshot_id IS NOT NULL
-              GROUP BY p.commercial_partner_id, l.journey_stage_snapshot_id
+                   AND l.active
+              GROUP BY p.commercial_partner_id, l.journey_stage_snapshot_id,
+                       COALESCE(l.company_id, c.company_id)
             )
             SELECT s.id, s.partner_id, s.stage_id, stage.sequence AS stage_sequence,
                    s.date_start AS date, s.date_end,
@@ -172,6 +177,8 @@ class CustomerJourneyFunnelReport(models.Model):
               -- so the subquery runs only for leads at a stage the customer left.
               LEFT JOIN lead_stage lst
                 ON lst.partner_id = s.partner_id AND lst.stage_id = s.stage_id
+               -- A row counts the leads of its own company only.
+               AND lst.company_id = COALESCE(s.company_id, p.company_id)
                AND (s.date_end IS NULL
                     OR NOT EXISTS (SELECT 1
                                      FROM customer_journey_history later

@@ -222,6 +222,27 @@ class TestCampaignResponses(CampaignResponseCase):
         self.assertEqual(lead.user_id, self.user_manager, "the salesperson of the lead stays")
         self.assertEqual(self._lead_activities(lead).user_id, self.user_manager)
 
+    def test_open_lead_of_other_company_not_updated(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        other_lead = self.env["crm.lead"].create(
+            {"name": "Potten voor Noord", "partner_id": self.contact_2.id, "company_id": other_company.id}
+        )
+        mailing = self._send_mailing(self.contact)
+
+        self._click(mailing, self.contact)
+
+        new_lead = self._leads() - other_lead
+        self.assertEqual(len(new_lead), 1, "the response gets a lead in the mailing's company")
+        self.assertEqual(new_lead.company_id, self.user_marketing.company_id)
+        self.assertFalse(other_lead.campaign_id, "the other company's lead is left alone")
+
+    def test_touchpoint_in_mailing_company(self):
+        mailing = self._send_mailing(self.contact)
+
+        trace = self._click(mailing, self.contact)
+
+        self.assertEqual(self._touchpoints(trace, "mailing_click").company_id, self.user_marketing.company_id)
+
     def test_lost_lead_not_reused(self):
         lost = self.env["crm.lead"].create({"name": "Oude vraag", "partner_id": self.contact.id})
         lost.action_set_lost()
@@ -278,6 +299,16 @@ class TestCampaignResponses(CampaignResponseCase):
 
         mailing.journey_create_leads = True
         self.assertTrue(mailing.journey_create_leads, "a mailing can create leads on its own")
+
+    def test_mailing_choice_kept_when_campaign_changes(self):
+        mailing = self.env["mailing.mailing"].create({"subject": "Beurs", "campaign_id": self.campaign.id})
+        mailing.journey_lead_creation = "off"
+
+        self.campaign.journey_create_leads = False
+        self.campaign.journey_create_leads = True
+
+        self.assertEqual(mailing.journey_lead_creation, "off")
+        self.assertFalse(mailing.journey_create_leads, "the mailing's own choice wins over the campaign")
 
     def test_mailing_flag_overrides_campaign(self):
         mailing = self._send_mailing(self.contact)
@@ -537,6 +568,34 @@ class TestCampaignResponseAccess(CampaignResponseCase):
         self.assertEqual(lead.create_uid, self.env.ref("base.user_root"), "OdooBot creates the lead")
         self.assertEqual(lead.user_id, self.user_salesman)
         self.assertTrue(self._touchpoints(trace, "mailing_click"))
+
+    def test_click_with_link_of_other_mailing_ignored(self):
+        """The public redirect takes any link code with any trace id: a mismatch is forged."""
+        mailing = self._send_mailing(self.contact)
+        other_mailing = self._send_mailing(self.contact_2, subject="Najaarscollectie 2027")
+        trace = self._trace(mailing, self.contact)
+        other_link = self.env["link.tracker"].search(
+            [("url", "=", LINK_URL), ("source_id", "=", other_mailing.source_id.id)]
+        )
+        public_env = self.env(user=self.env.ref("base.public_user"))
+
+        public_env["link.tracker.click"].sudo().add_click(
+            other_link.code, ip="100.200.30.40", country_code="BE", mailing_trace_id=trace.id
+        )
+
+        self.assertFalse(self._leads())
+        self.assertFalse(self._touchpoints(trace))
+
+    def test_click_on_unsent_trace_ignored(self):
+        mailing = self._send_mailing(self.contact)
+        trace = self._trace(mailing, self.contact)
+        # As a blacklisted recipient's trace: canceled, never sent.
+        trace.write({"trace_status": "cancel", "failure_type": "mail_bl", "sent_datetime": False})
+
+        self._click(mailing, self.contact, env=self.env(user=self.env.ref("base.public_user")))
+
+        self.assertFalse(self._leads())
+        self.assertFalse(self._touchpoints(trace))
 
     def test_multi_company_rules(self):
         other_company = self.env["res.company"].create({"name": "Tweede Bedrijf"})

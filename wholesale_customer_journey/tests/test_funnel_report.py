@@ -115,6 +115,25 @@ class TestFunnelReport(JourneyCase):
         self.assertEqual(funnel[self.stage_awareness]["lead_count:sum"], 1, "a lead without customer is not counted")
         self.assertEqual(funnel[self.stage_intent]["lead_count:sum"], 0, "lead D has no snapshot")
 
+    def test_leads_of_other_company_or_lost_not_counted(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        Lead = self.env["crm.lead"].with_context(journey_no_capture=True)
+        Lead.create(
+            [
+                {"name": "Eigen lead", "partner_id": self.customer_b.id, "company_id": self.company.id,
+                 "journey_stage_snapshot_id": self.stage_consideration.id},
+                {"name": "Lead van Noord", "partner_id": self.customer_b.id, "company_id": other_company.id,
+                 "journey_stage_snapshot_id": self.stage_consideration.id},
+                {"name": "Verloren lead", "partner_id": self.customer_b.id, "company_id": self.company.id,
+                 "journey_stage_snapshot_id": self.stage_consideration.id, "active": False},
+            ]
+        )
+        self.env.flush_all()
+
+        funnel = self._funnel()
+
+        self.assertEqual(funnel[self.stage_consideration]["lead_count:sum"], 1)
+
     def test_leads_counted_in_latest_stay(self):
         self.customer_c._journey_set_stage(self.stage_consideration, "manual", date=datetime(2026, 2, 1))
         self.customer_c._journey_set_stage(self.stage_awareness, "manual", date=datetime(2026, 3, 1), force=True)

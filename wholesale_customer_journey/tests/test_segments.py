@@ -4,7 +4,7 @@ import io
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -263,6 +263,26 @@ class TestSegmentCriteria(SegmentCase):
         self.assertIn(lead_of_customer, by_stage_members)
         self.assertNotIn(lead_without_customer, by_stage_members, "a stage needs a customer")
 
+    def test_lead_target_skips_won_and_lost(self):
+        customer = self._customer("Klant met leads")
+        Lead = self.env["crm.lead"]
+        open_lead = Lead.create({"name": "Open", "partner_id": customer.id, "type": "opportunity"})
+        won_lead = Lead.create({"name": "Gewonnen", "partner_id": customer.id, "type": "opportunity"})
+        won_lead.action_set_won()
+        lost_lead = Lead.create({"name": "Verloren", "partner_id": customer.id, "type": "opportunity"})
+        lost_lead.action_set_lost()
+        segment = self._segment(target="lead", domain=f"[('partner_id', '=', {customer.id})]")
+
+        members = self._members(segment)
+
+        self.assertEqual(members, open_lead)
+
+    def test_no_order_for_days_lead_without_customer(self):
+        visitor = self.env["crm.lead"].create({"name": "Beursbezoeker zonder klant"})
+        segment = self._segment(target="lead", no_order_days=90)
+
+        self.assertIn(visitor, self._members(segment), "a lead without customer has never ordered")
+
     def test_segment_company_restricts_members(self):
         other_company = self.env["res.company"].create({"name": "Groothandel Noord BV"})
         shared = self._customer("Gedeeld", country_id=self.belgium.id)
@@ -315,6 +335,13 @@ class TestSegmentValidation(SegmentCase):
         lead_segment = self._segment(target="lead", domain="[('expected_revenue', '>', 0)]")
         with self.assertRaisesRegex(ValidationError, "does not apply to"):
             lead_segment.target = "company"
+
+    def test_filter_cannot_use_records(self):
+        # A record in the evaluation context would let the filter call its methods.
+        with self.assertRaises(ValidationError):
+            self._segment(domain="[] if user.sudo().write({'name': 'Gekaapt'}) else []")
+
+        self.assertNotEqual(self.env.user.name, "Gekaapt")
 
     def test_bought_days_needed_with_categories(self):
         with self.assertRaisesRegex(ValidationError, "Bought in the Last"):
@@ -407,6 +434,15 @@ class TestSegmentSync(SegmentCase):
 
         self.assertNotIn("info@gent.example", self._list_emails(opt_out=False))
         self.assertIn("info@brugge.example", self._list_emails(opt_out=False))
+
+    def test_blacklisted_after_sync_removed(self):
+        self.segment.action_sync_mailing_list()
+
+        self.env["mail.blacklist"]._add("info@brugge.example")
+        self.segment.action_sync_mailing_list()
+
+        self.assertNotIn("info@brugge.example", self._list_emails())
+        self.assertEqual(self.segment.sync_removed_count, 1)
 
     def test_blacklisted_email_not_added(self):
         self.env["mail.blacklist"]._add("info@brugge.example")
@@ -549,9 +585,34 @@ class TestSegmentAccess(SegmentCase):
 
         segment = Segment.create({"name": "Mijn segment", "no_order_days": 60})
         segment.write({"touchpoint_days": 30})
+        segment.action_refresh_members()
+        self.assertTrue(segment.refresh_date)
+        segment.unlink()
+
+    def test_sync_needs_email_marketing_rights(self):
+        newsletter = self.env["mailing.list"].create({"name": "Nieuwsbrief"})
+        segment = self.segment.with_user(self.user_salesman)
+
+        with self.assertRaises(UserError):
+            segment.action_sync_mailing_list()
+        with self.assertRaises(UserError):
+            segment.write({"mailing_list_id": newsletter.id})
+        self.assertFalse(newsletter.subscription_ids)
+
+        self.user_salesman.groups_id = [Command.link(self.env.ref("mass_mailing.group_mass_mailing_user").id)]
         segment.action_sync_mailing_list()
         self.assertTrue(segment.mailing_list_id)
-        segment.unlink()
+
+    def test_segment_without_company_needs_all_companies(self):
+        self.env["res.company"].create({"name": "Groothandel Zuid BV"})
+        self.user_salesman.company_ids = self.company
+        Segment = self.env["customer.journey.segment"].with_user(self.user_salesman)
+
+        with self.assertRaises(UserError):
+            Segment.create({"name": "Alle bedrijven", "company_id": False})
+        shared = self.env["customer.journey.segment"].create({"name": "Gedeeld", "company_id": False})
+        with self.assertRaises(UserError):
+            shared.with_user(self.user_salesman).action_refresh_members()
 
     def test_portal_user_sees_nothing(self):
         with self.assertRaises(AccessError):

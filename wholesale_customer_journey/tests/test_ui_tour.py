@@ -72,7 +72,7 @@ class TestCustomerJourneyTour(HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestCustomerJourneySegmentTour(HttpCase):
-    """Build a segment, sync it and open the campaign report in the browser, as a salesperson."""
+    """Build a segment, sync it and open the campaign report in the browser, as a marketing salesperson."""
 
     @classmethod
     def setUpClass(cls):
@@ -82,7 +82,8 @@ class TestCustomerJourneySegmentTour(HttpCase):
             login="journey_segment_tour_salesman",
             name="Sam Segment Salesman",
             email="sam.segment@example.com",
-            groups="sales_team.group_sale_salesman",
+            # Syncing a segment to a mailing list takes Email Marketing rights.
+            groups="sales_team.group_sale_salesman,mass_mailing.group_mass_mailing_user",
         )
         cls.tag = cls.env["res.partner.category"].create({"name": SEGMENT_TAG})
         cls.customers = cls.env["res.partner"].create(
