@@ -23,7 +23,7 @@ from bench_recompute import insert_history
 MEASURES = [
     "customer_count:sum",
     "moved_on_count:sum",
-    "conversion_rate:avg",
+    "conversion_rate:ratio",
     "days_avg:avg",
     "days_median:median",
     "dropoff_count:sum",

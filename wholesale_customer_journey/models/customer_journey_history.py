@@ -73,6 +73,14 @@ class CustomerJourneyHistory(models.Model):
         copy=False,
         help="The customer went on from this stage to a later one.",
     )
+    reentered = fields.Boolean(
+        string="Entered Again Later",
+        default=False,
+        readonly=True,
+        copy=False,
+        help="The customer came back to this stage later, after being set back by hand: the "
+        "Customer Journey Analysis counts the customer in the latest stay only.",
+    )
     reason = fields.Text()
     user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
     company_id = fields.Many2one(
@@ -108,6 +116,38 @@ class CustomerJourneyHistory(models.Model):
              WHERE h.id = step.id AND h.moved_on IS DISTINCT FROM step.moved_on
             """
         )
+        self._mark_reentered()
+
+    @api.model
+    def _mark_reentered(self, partner_ids=None):
+        """Flag the stays that the same customer's later stay in the same stage follows, in SQL.
+
+        Only a manual change moves a customer back, so only customers with a
+        manual row can enter a stage twice: the partial index on those rows
+        keeps this cheap.
+
+        :param partner_ids: the customers to check, all of them when None
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_journey_history h
+                   SET reentered = TRUE
+                 WHERE NOT COALESCE(h.reentered, FALSE)%s
+                   AND h.partner_id IN (SELECT manual.partner_id
+                                          FROM customer_journey_history manual
+                                         WHERE manual.event_code = 'manual')
+                   AND EXISTS (SELECT 1
+                                 FROM customer_journey_history later
+                                WHERE later.partner_id = h.partner_id
+                                  AND later.stage_id = h.stage_id
+                                  AND (later.date_start, later.id) > (h.date_start, h.id))
+                """,
+                SQL(" AND h.partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL(),
+            )
+        )
+        if self.env.cr.rowcount:
+            self.invalidate_model(["reentered"])
 
     @api.model
     def _selection_source_ref(self):

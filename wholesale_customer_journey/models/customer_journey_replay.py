@@ -276,10 +276,28 @@ class CustomerJourneyReplay(models.AbstractModel):
              WHERE p.commercial_partner_id = last.partner_id
             """
         )
-        cr.execute("SELECT COUNT(DISTINCT partner_id) FROM journey_replay_path")
-        moved = cr.fetchone()[0]
+        cr.execute("SELECT ARRAY_AGG(DISTINCT partner_id) FROM journey_replay_path")
+        moved_ids = cr.fetchone()[0] or []
+        moved = len(moved_ids)
+        if moved_ids:
+            self.env["customer.journey.history"]._mark_reentered(moved_ids)
+            # Leads written before the install, by an import or in SQL raised no
+            # lead event: they get their customer's new stage as their own.
+            cr.execute(
+                """
+                UPDATE crm_lead l
+                   SET journey_stage_snapshot_id = c.journey_stage_id
+                  FROM res_partner p
+                  JOIN res_partner c ON c.id = p.commercial_partner_id
+                 WHERE l.partner_id = p.id
+                   AND l.journey_stage_snapshot_id IS NULL
+                   AND c.journey_stage_id IS NOT NULL
+                   AND c.id = ANY(%s)
+                """,
+                [moved_ids],
+            )
         cr.execute("DROP TABLE journey_replay_staged, journey_replay_path")
-        for model in ("res.partner", "customer.journey.history"):
+        for model in ("res.partner", "customer.journey.history", "crm.lead"):
             self.env[model].invalidate_model()
         return moved
 

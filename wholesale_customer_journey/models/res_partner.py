@@ -306,7 +306,7 @@ class ResPartner(models.Model):
         forward = open_rows.filtered(lambda row: row.stage_id.sequence < stage.sequence)
         forward.write({"date_end": date, "moved_on": True})
         (open_rows - forward).write({"date_end": date})
-        History.create(
+        new_rows = History.create(
             [
                 {
                     "partner_id": partner.id,
@@ -322,6 +322,16 @@ class ResPartner(models.Model):
                 for partner in moving
             ]
         )
+        # A customer set back by hand who reaches this stage again: the
+        # earlier stay no longer counts in the funnel.
+        History.search(
+            [
+                ("partner_id", "in", moving.ids),
+                ("stage_id", "=", stage.id),
+                ("id", "not in", new_rows.ids),
+                ("reentered", "=", False),
+            ]
+        ).write({"reentered": True})
         # One write for the customers and all their contacts: Odoo's own sync
         # of commercial fields would write the contacts company by company.
         contacts = self.with_context(active_test=False).search(

@@ -4,9 +4,11 @@ from odoo.tools import SQL
 
 
 class CustomerJourneyFunnelReport(models.Model):
-    """Customer Journey Analysis: one row per customer and stage it entered.
+    """Customer Journey Analysis: one row per stay of a customer in a stage.
 
-    The rows come from the stage history. Grouped by stage, they give the
+    The rows come from the stage history. A customer set back by hand can
+    stay in a stage twice; the measures count it once, in the latest stay,
+    while the days in stage count every stay. Grouped by stage, they give the
     funnel: how many customers reached each stage, how many of their leads
     are there now, how many customers moved on to a later stage (the
     conversion rate), how long they stayed (average and median) and how
@@ -44,20 +46,33 @@ class CustomerJourneyFunnelReport(models.Model):
         help="Segments the customer belonged to at their latest refresh (a sync to the "
         "mailing list or the nightly scheduled action).",
     )
-    customer_count = fields.Integer(string="Customers", readonly=True, aggregator="sum")
+    customer_count = fields.Integer(
+        string="Customers",
+        readonly=True,
+        aggregator="sum",
+        help="Customers who entered the stage. A customer set back by hand who entered it "
+        "again counts once, with its latest stay.",
+    )
     moved_on_count = fields.Integer(
         string="Moved On",
         readonly=True,
         aggregator="sum",
         help="Customers who went on from this stage to a later one.",
     )
+    conversion_base = fields.Integer(
+        string="Customers Who Can Move On",
+        readonly=True,
+        aggregator="sum",
+        help="Customers of the stage, except in the last stage, which has no later one.",
+    )
     conversion_rate = fields.Float(
         string="Conversion Rate (%)",
         readonly=True,
-        aggregator="avg",
+        aggregator="ratio",
         digits=(16, 1),
-        help="Share of the customers who reached the stage and went on to a later one. "
-        "Empty for the last stage.",
+        help="Moved On per 100 customers who entered the stage, computed from the totals of "
+        "the group. Customers in the last stage, which has no later one, do not count. Empty "
+        "for the last stage.",
     )
     lead_count = fields.Integer(
         string="Leads",
@@ -157,12 +172,15 @@ class CustomerJourneyFunnelReport(models.Model):
                    p.user_id, u.sale_team_id AS team_id,
                    ft.campaign_id, ft.source_id, ft.medium_id,
                    CASE WHEN s.moved_on THEN NULL ELSE d.lost_reason_id END AS lost_reason_id,
-                   1 AS customer_count,
-                   CASE WHEN s.moved_on THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN s.reentered THEN 0 ELSE 1 END AS customer_count,
+                   CASE WHEN s.moved_on AND NOT s.reentered THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN s.reentered OR stage.sequence >= last_stage.sequence THEN 0
+                        ELSE 1 END AS conversion_base,
                    CASE WHEN stage.sequence >= last_stage.sequence THEN NULL
                         WHEN s.moved_on THEN 100.0 ELSE 0.0 END AS conversion_rate,
                    COALESCE(lst.lead_count, 0) AS lead_count,
-                   CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on THEN 1 ELSE 0 END AS dropoff_count,
+                   CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on AND NOT s.reentered
+                        THEN 1 ELSE 0 END AS dropoff_count,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_avg,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_median
               FROM customer_journey_history s
@@ -172,25 +190,24 @@ class CustomerJourneyFunnelReport(models.Model):
               LEFT JOIN res_users u ON u.id = p.user_id
               LEFT JOIN first_touch ft ON ft.partner_id = s.partner_id
               LEFT JOIN dropoff d ON d.partner_id = s.partner_id AND d.stage_id = s.stage_id
-              -- A customer set back by hand can enter a stage twice: its leads
-              -- count in the latest stay only. An open stay is always the latest,
-              -- so the subquery runs only for leads at a stage the customer left.
+              -- A customer set back by hand can enter a stage twice: it and its
+              -- leads count in the latest stay only. A row counts the leads of
+              -- its own company only.
               LEFT JOIN lead_stage lst
                 ON lst.partner_id = s.partner_id AND lst.stage_id = s.stage_id
-               -- A row counts the leads of its own company only.
                AND lst.company_id = COALESCE(s.company_id, p.company_id)
-               AND (s.date_end IS NULL
-                    OR NOT EXISTS (SELECT 1
-                                     FROM customer_journey_history later
-                                    WHERE later.partner_id = s.partner_id
-                                      AND later.stage_id = s.stage_id
-                                      AND (later.date_start, later.id) > (s.date_start, s.id)))
+               AND NOT s.reentered
             """
         )
 
     def _read_group_select(self, aggregate_spec, query):
-        # PostgreSQL's median, which Odoo's grouping does not offer.
+        # PostgreSQL's median, and a rate as the ratio of the group's sums,
+        # which Odoo's grouping does not offer.
         fname, __, func = models.parse_read_group_spec(aggregate_spec)
+        if func == "ratio" and fname == "conversion_rate":
+            moved_on = self._field_to_sql(self._table, "moved_on_count", query)
+            base = self._field_to_sql(self._table, "conversion_base", query)
+            return SQL("100.0 * SUM(%s) / NULLIF(SUM(%s), 0)", moved_on, base)
         if func == "median":
             expr = self._field_to_sql(self._table, fname, query)
             return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", expr)

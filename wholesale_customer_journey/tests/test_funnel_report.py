@@ -9,7 +9,7 @@ from .common import JourneyCase
 AGGREGATES = [
     "customer_count:sum",
     "moved_on_count:sum",
-    "conversion_rate:avg",
+    "conversion_rate:ratio",
     "days_avg:avg",
     "days_median:median",
     "dropoff_count:sum",
@@ -72,10 +72,10 @@ class TestFunnelReport(JourneyCase):
         funnel = self._funnel()
 
         self.assertEqual(funnel[self.stage_awareness]["moved_on_count:sum"], 3)
-        self.assertAlmostEqual(funnel[self.stage_awareness]["conversion_rate:avg"], 75.0)
-        self.assertAlmostEqual(funnel[self.stage_consideration]["conversion_rate:avg"], 50.0)
-        self.assertAlmostEqual(funnel[self.stage_intent]["conversion_rate:avg"], 0.0)
-        self.assertAlmostEqual(funnel[self.stage_conversion]["conversion_rate:avg"], 0.0)
+        self.assertAlmostEqual(funnel[self.stage_awareness]["conversion_rate:ratio"], 75.0)
+        self.assertAlmostEqual(funnel[self.stage_consideration]["conversion_rate:ratio"], 50.0)
+        self.assertAlmostEqual(funnel[self.stage_intent]["conversion_rate:ratio"], 0.0)
+        self.assertAlmostEqual(funnel[self.stage_conversion]["conversion_rate:ratio"], 0.0)
 
     def test_days_in_stage_median_and_average(self):
         funnel = self._funnel()
@@ -133,6 +133,27 @@ class TestFunnelReport(JourneyCase):
         funnel = self._funnel()
 
         self.assertEqual(funnel[self.stage_consideration]["lead_count:sum"], 1)
+
+    def test_customer_entering_stage_again_counted_once(self):
+        self.customer_c._journey_set_stage(self.stage_consideration, "manual", date=datetime(2026, 2, 1))
+        self.customer_c._journey_set_stage(self.stage_awareness, "manual", date=datetime(2026, 3, 1), force=True)
+        self.env.flush_all()
+
+        funnel = self._funnel()
+
+        awareness = funnel[self.stage_awareness]
+        self.assertEqual(awareness["customer_count:sum"], 4, "customer C entered Awareness twice")
+        self.assertEqual(awareness["moved_on_count:sum"], 3, "C's latest stay in Awareness is open")
+        self.assertAlmostEqual(awareness["conversion_rate:ratio"], 75.0)
+        self.assertEqual(funnel[self.stage_consideration]["customer_count:sum"], 3)
+
+    def test_conversion_rate_of_mixed_group_is_ratio_of_sums(self):
+        by_customer = self._funnel(groupby="partner_id")
+
+        customer_a = by_customer[self.customer_a]
+        self.assertEqual(customer_a["customer_count:sum"], 3)
+        self.assertEqual(customer_a["moved_on_count:sum"], 2)
+        self.assertAlmostEqual(customer_a["conversion_rate:ratio"], 200 / 3)
 
     def test_leads_counted_in_latest_stay(self):
         self.customer_c._journey_set_stage(self.stage_consideration, "manual", date=datetime(2026, 2, 1))

@@ -162,6 +162,12 @@ class TestJourneyRecompute(JourneyCase):
             "UPDATE customer_journey_history SET date_start = %s WHERE partner_id = %s AND event_code = 'manual'",
             (datetime(2026, 1, 1), self.customer.id),
         )
+        # The first confirmation came before the manual change.
+        self.env.cr.execute(
+            """UPDATE customer_journey_history SET date_start = %s, date_end = %s
+                WHERE partner_id = %s AND event_code != 'manual'""",
+            (datetime(2025, 12, 1), datetime(2026, 1, 1), self.customer.id),
+        )
         self.env.cr.execute(
             "UPDATE res_partner SET journey_stage_date = %s WHERE commercial_partner_id = %s",
             (datetime(2026, 1, 1), self.customer.id),
@@ -175,6 +181,20 @@ class TestJourneyRecompute(JourneyCase):
         current = self._history().filtered(lambda row: not row.date_end)
         self.assertEqual(current.stage_id, self.stage_conversion)
         self.assertEqual(current.date_start, datetime(2026, 2, 1))
+        conversion_rows = self._history().filtered(lambda row: row.stage_id == self.stage_conversion)
+        self.assertEqual(len(conversion_rows), 2, "the customer entered Conversion again")
+        self.assertEqual((conversion_rows - current).mapped("reentered"), [True])
+        self.assertFalse(current.reentered)
+
+    def test_replay_gives_leads_their_stage(self):
+        lead = self.env["crm.lead"].with_context(journey_no_capture=True).create(
+            {"name": "Van voor de installatie", "partner_id": self.contact.id}
+        )
+        self._sql_confirm(self._create_order(), datetime(2026, 3, 1))
+
+        self.env["customer.journey.replay"]._recompute_stages(full=True)
+
+        self.assertEqual(lead.journey_stage_snapshot_id, self.stage_conversion)
 
     def test_replay_uses_company_rule(self):
         self.env["customer.journey.rule"].create(
