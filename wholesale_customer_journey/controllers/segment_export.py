@@ -36,7 +36,10 @@ class SegmentExportController(http.Controller):
             "User %d exported %d addresses of segment %d (%s) as %s",
             request.env.uid, len(rows), segment.id, segment.name, segment.export_format,
         )
-        filename = osutil.clean_filename(segment.name + writer.extension)
+        # A character that a file name may not hold, such as the en dash of
+        # "Flemish customers – email", becomes "-" instead of vanishing. The
+        # header carries the name in UTF-8, so accented letters stay.
+        filename = osutil.clean_filename(segment.name + writer.extension, replacement="-")
         return request.make_response(
             content,
             headers=[("Content-Disposition", content_disposition(filename)), ("Content-Type", writer.content_type)],

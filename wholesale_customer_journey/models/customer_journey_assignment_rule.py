@@ -78,6 +78,60 @@ class CustomerJourneyAssignmentRule(models.Model):
                     )
                 )
 
+    @api.constrains("company_id", "team_id", "user_id")
+    def _check_rule_company(self):
+        """Reject a salesperson or a sales team of another company on a rule with a company.
+
+        Odoo moves a lead to the company of its salesperson or team, so a
+        rule of company A with a salesperson of company B only would move
+        company A's response leads to company B.
+        """
+        for rule in self.sudo():
+            company = rule.company_id
+            if not company:
+                continue
+            if rule.user_id and company not in rule.user_id.company_ids:
+                raise ValidationError(
+                    _(
+                        "Invalid Salesperson “%(user)s” on the assignment rule “%(rule)s”: they do not "
+                        "work in %(company)s, the rule's company. Choose a salesperson of %(company)s, "
+                        "or give them access to it.",
+                        user=rule.user_id.name,
+                        rule=rule.name,
+                        company=company.name,
+                    )
+                )
+            if rule.team_id.company_id and rule.team_id.company_id != company:
+                raise ValidationError(
+                    _(
+                        "Invalid Sales Team “%(team)s” on the assignment rule “%(rule)s”: it belongs to "
+                        "%(team_company)s, not to %(company)s, the rule's company. Choose a sales team "
+                        "of %(company)s or one without company.",
+                        team=rule.team_id.name,
+                        rule=rule.name,
+                        team_company=rule.team_id.company_id.name,
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("country_ids", "state_ids")
+    def _check_states_in_countries(self):
+        """Reject states outside the rule's countries: the rule could never match them."""
+        for rule in self:
+            if not rule.country_ids:
+                continue
+            outside = rule.state_ids.filtered(lambda state: state.country_id not in rule.country_ids)
+            if outside:
+                raise ValidationError(
+                    _(
+                        "Invalid States on the assignment rule “%(rule)s”: %(states)s lie outside its "
+                        "Countries, so the rule can never match a customer there. Add their countries, "
+                        "or remove these states.",
+                        rule=rule.name,
+                        states=", ".join(outside.mapped("display_name")),
+                    )
+                )
+
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
@@ -93,15 +147,29 @@ class CustomerJourneyAssignmentRule(models.Model):
         be empty, and the lead is left to Odoo's own assignment (the sales
         teams' assignment rules, when enabled).
 
+        A rule (or a salesperson of the customer) that does not fit
+        ``company`` is passed over: a salesperson who does not work in it, or
+        a team of another company, would move the lead to another company.
+
+        :param company: the company of the lead, the mailing's
         :param contact: the partner who responded, or an empty recordset
         :param customer: its commercial partner, or an empty recordset
         """
         rules = self.sudo().search([("company_id", "in", [False, company.id])])
         for rule in rules:
-            if rule._matches(contact, customer, campaign):
+            if rule._fits_company(company) and rule._matches(contact, customer, campaign):
                 return rule.team_id, rule.user_id
-        user = (contact.user_id or customer.user_id).filtered(lambda partner_user: not partner_user.share)
-        return self.env["crm.team"], user
+        for partner_user in (contact.user_id, customer.user_id):
+            if partner_user and not partner_user.share and company in partner_user.company_ids:
+                return self.env["crm.team"], partner_user
+        return self.env["crm.team"], self.env["res.users"]
+
+    def _fits_company(self, company):
+        """Return whether the rule's salesperson and team may own a lead of ``company``."""
+        self.ensure_one()
+        if self.user_id and company not in self.user_id.company_ids:
+            return False
+        return not self.team_id.company_id or self.team_id.company_id == company
 
     def _matches(self, contact, customer, campaign):
         self.ensure_one()

@@ -116,11 +116,28 @@ class CustomerJourneyCampaignTrend(models.AbstractModel):
         )
         return users.partner_id
 
+    def _trend_partners_by_lang(self, company, partners):
+        """Return {language code: partners} of the digest's recipients.
+
+        Each recipient reads the digest in their own language, so it is
+        rendered once per language. A recipient without an active language
+        gets the company's.
+        """
+        active_langs = {code for code, __ in self.env["res.lang"].get_installed()}
+        default_lang = company.partner_id.lang or self.env.lang or "en_US"
+        groups = {}
+        for partner in partners:
+            lang = partner.lang if partner.lang in active_langs else default_lang
+            groups.setdefault(lang, self.env["res.partner"])
+            groups[lang] |= partner
+        return dict(sorted(groups.items()))
+
     def _trend_message(self, company, week_start, moves):
         """Return the subject and body of the digest, one table row per move.
 
-        Called in the language of the company, so the names of campaigns,
-        channels and measures are translated once for all recipients.
+        Called in the language of the recipients: the texts, the names of
+        campaigns and channels, the numbers and the dates are in the
+        context's language.
         """
         measure_labels = {
             "response_rate": _("Response rate"),
@@ -196,16 +213,16 @@ class CustomerJourneyCampaignTrend(models.AbstractModel):
                 company.id,
             )
         elif moves:
-            lang = company.partner_id.lang or self.env.lang
-            subject, body = self.with_context(lang=lang)._trend_message(company, week_start, moves)
-            self.env["mail.thread"].sudo().message_notify(
-                model="res.company",
-                res_id=company.id,
-                partner_ids=partners.ids,
-                subject=subject,
-                body=body,
-                record_company_id=company.id,
-            )
+            for lang, lang_partners in self._trend_partners_by_lang(company, partners).items():
+                subject, body = self.with_context(lang=lang)._trend_message(company, week_start, moves)
+                self.env["mail.thread"].sudo().with_context(lang=lang).message_notify(
+                    model="res.company",
+                    res_id=company.id,
+                    partner_ids=lang_partners.ids,
+                    subject=subject,
+                    body=body,
+                    record_company_id=company.id,
+                )
         company.sudo().journey_trend_week = week_start
         return len(moves) if partners else 0
 

@@ -21,6 +21,11 @@ TARGET_MODELS = {"company": "res.partner", "contact": "res.partner", "lead": "cr
 # Field path from a record of the target model to its customer company (commercial partner).
 CUSTOMER_PATHS = {"company": "id", "contact": "commercial_partner_id", "lead": "partner_id.commercial_partner_id"}
 
+# Maximum period of the day criteria: 100 years. A longer one counts back to before
+# year 1, where Python dates end, or does not fit PostgreSQL's integer column.
+MAX_SEGMENT_DAYS = 36500
+DAY_FIELDS = ("bought_days", "no_order_days", "touchpoint_days")
+
 EXPORT_ORDERS = [
     ("name", "Name"),
     ("company", "Company"),
@@ -40,6 +45,9 @@ EXPORT_FIELDS = {
         "journey_stage_id", "journey_preferred_channel", "name",
     ],
 }
+# The company column of the address export. It is headed "Company", because the field
+# labels ("Company Name Entity", "Company Name") are unclear in a file.
+EXPORT_COMPANY_FIELDS = {"res.partner": "commercial_company_name", "crm.lead": "partner_name"}
 # ORDER BY of the address export per export order, for the stored fields.
 # The journey stage and channel of a lead come from its customer and are sorted in Python.
 EXPORT_ORDER_CLAUSES = {
@@ -255,7 +263,7 @@ class CustomerJourneySegment(models.Model):
             try:
                 domain = segment._get_member_domain()
             except ValidationError:
-                # The filter is invalid while the user edits it. Saving shows the error.
+                # The filter or a period is invalid while the user edits it. Saving shows the error.
                 segment.member_count = 0
                 continue
             segment.member_count = self.env[segment.target_model].search_count(domain)
@@ -296,6 +304,7 @@ class CustomerJourneySegment(models.Model):
                         days=self[field_name],
                     )
                 )
+        self._check_day_ranges()
         if self.touchpoint_min_count < 1:
             raise ValidationError(
                 _(
@@ -314,6 +323,33 @@ class CustomerJourneySegment(models.Model):
                     count=self.touchpoint_min_count,
                 )
             )
+
+    def _check_day_ranges(self):
+        """Raise a ValidationError when a day criterion is longer than ``MAX_SEGMENT_DAYS``."""
+        self.ensure_one()
+        for field_name in DAY_FIELDS:
+            self._check_day_range(field_name, self[field_name], self.name)
+
+    def _check_day_range(self, field_name, days, name):
+        """Raise a ValidationError when ``days`` of ``field_name`` is beyond ``MAX_SEGMENT_DAYS``.
+
+        A longer period counts back to before year 1, which Python dates do
+        not reach, or does not fit PostgreSQL's integer column. Rejected
+        here, it never gets as far as the member count, the refresh or the
+        nightly sync, which would fail on it with an OverflowError.
+        """
+        if not isinstance(days, int) or abs(days) <= MAX_SEGMENT_DAYS:
+            return
+        raise ValidationError(
+            _(
+                "Invalid %(field)s on segment “%(name)s”: %(days)s. Enter a number of days up "
+                "to %(max)s (100 years).",
+                field=self._fields[field_name].get_description(self.env)["string"],
+                name=name or "",
+                days=days,
+                max=MAX_SEGMENT_DAYS,
+            )
+        )
 
     def _check_filter_applies(self, filter_domain):
         """Raise a ValidationError when the Extra Filter does not apply to the target model."""
@@ -393,6 +429,8 @@ class CustomerJourneySegment(models.Model):
         ``journey_segment_match_ids`` in domains sent to the web client.
         """
         self.ensure_one()
+        # Also for a segment stored before the limit, or while the user edits the form.
+        self._check_day_ranges()
         target = self.target
         domains = [self._get_target_base_domain()]
         if self.stage_ids:
@@ -662,11 +700,19 @@ class CustomerJourneySegment(models.Model):
     def create(self, vals_list):
         if any(vals.get("mailing_list_id") for vals in vals_list):
             self._check_mailing_list_rights()
+        # Before the INSERT: beyond PostgreSQL's integer range, the constraint comes too late.
+        for vals in vals_list:
+            for field_name in DAY_FIELDS:
+                if field_name in vals:
+                    self._check_day_range(field_name, vals[field_name], vals.get("name"))
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("mailing_list_id"):
             self._check_mailing_list_rights()
+        for field_name in DAY_FIELDS:
+            if field_name in vals:
+                self._check_day_range(field_name, vals[field_name], vals.get("name", self[:1].name))
         return super().write(vals)
 
     # ------------------------------------------------------------
@@ -768,23 +814,37 @@ class CustomerJourneySegment(models.Model):
     # ------------------------------------------------------------
 
     def _get_export_records(self):
-        """Return the members, as the current user sees them, in the segment's export order."""
+        """Return the members, as the current user sees them, in the segment's export order.
+
+        Members without a value for the sort field come last in both
+        directions: a descending sort by stage starts with the customers
+        furthest in their journey, not with those without a stage.
+        """
         self.ensure_one()
         Target = self.env[self.target_model]
         direction = "DESC" if self.export_descending else "ASC"
         clause = EXPORT_ORDER_CLAUSES[self.target_model].get(self.export_order)
         tie_breaker = "name, id" if self.target_model == "res.partner" else "contact_name, partner_name, id"
         if clause:
-            return Target.search(self._get_member_domain(), order=f"{clause} {direction}, {tie_breaker}")
+            return Target.search(
+                self._get_member_domain(), order=f"{clause} {direction} NULLS LAST, {tie_breaker}"
+            )
         records = Target.search(self._get_member_domain(), order=tie_breaker)
         if self.export_order == "stage":
             def key(lead):
-                return lead.journey_stage_id.sequence if lead.journey_stage_id else -1
+                return lead.journey_stage_id.sequence
+
+            def has_value(lead):
+                return bool(lead.journey_stage_id)
         else:
             def key(lead):
-                return lead.journey_preferred_channel or ""
+                return lead.journey_preferred_channel
+
+            def has_value(lead):
+                return bool(lead.journey_preferred_channel)
+        with_value = records.filtered(has_value)
         # sorted() is stable, so the tie-breaker order stays within equal keys.
-        return records.sorted(key, reverse=self.export_descending)
+        return with_value.sorted(key, reverse=self.export_descending) + (records - with_value)
 
     def _get_export_data(self):
         """Return the address export as Odoo's export writers take it.
@@ -795,8 +855,10 @@ class CustomerJourneySegment(models.Model):
         Target = self.env[self.target_model]
         field_names = EXPORT_FIELDS[self.target_model]
         descriptions = Target.fields_get(field_names, attributes=["string", "type"])
+        labels = {name: descriptions[name]["string"] for name in field_names}
+        labels[EXPORT_COMPANY_FIELDS[self.target_model]] = _("Company")
         fields_info = [
-            {"name": name, "label": descriptions[name]["string"], "type": descriptions[name]["type"]}
+            {"name": name, "label": labels[name], "type": descriptions[name]["type"]}
             for name in field_names
         ]
         records = self._get_export_records()

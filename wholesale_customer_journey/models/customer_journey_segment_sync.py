@@ -3,10 +3,7 @@ import logging
 import threading
 import time
 
-import psycopg2
-
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -223,8 +220,11 @@ class CustomerJourneySegment(models.Model):
     def _cron_sync_segments(self):
         """Nightly: refresh every active segment's members and sync its mailing list.
 
-        One segment is one batch, committed on its own. A segment that fails
-        is logged and rolled back, and the others go on.
+        One segment is one batch, committed on its own. A segment that fails,
+        whatever the error (a criterion out of range stored in SQL, a broken
+        mailing list, a bug), is rolled back to its savepoint and logged with
+        its traceback, and the others go on: one bad segment must not keep
+        every other list out of date.
         """
         start = time.monotonic()
         testing = getattr(threading.current_thread(), "testing", False)
@@ -232,19 +232,27 @@ class CustomerJourneySegment(models.Model):
         _logger.info("Customer segments sync: start, %s segments", len(segments))
         totals = {"added": 0, "removed": 0, "skipped": 0, "failed": 0}
         for done, segment in enumerate(segments, start=1):
+            # Read before the batch: a failed batch leaves the cache empty.
+            segment_name = segment.name
             try:
+                # The savepoint rolls back this segment's batch only, also when the
+                # error shows at the flush on leaving it.
                 with self.env.cr.savepoint():
                     if segment.mailing_list_id:
                         added, removed, skipped = segment._sync_mailing_list()
-                        totals["added"] += added
-                        totals["removed"] += removed
-                        totals["skipped"] += skipped
                     else:
                         segment._refresh_members()
-            except (UserError, ValidationError, psycopg2.Error) as error:
+                        added = removed = skipped = 0
+            except Exception as error:  # noqa: BLE001 - logged with traceback, the next segment goes on
                 totals["failed"] += 1
                 self.env.invalidate_all()
-                _logger.error("Customer segments sync: segment %s (%s) failed: %s", segment.id, segment.name, error)
+                _logger.exception(
+                    "Customer segments sync: segment %s (%s) failed: %s", segment.id, segment_name, error
+                )
+            else:
+                totals["added"] += added
+                totals["removed"] += removed
+                totals["skipped"] += skipped
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(segments) - done)
             if not testing:
                 self.env.cr.commit()

@@ -301,6 +301,8 @@ class MailingTrace(models.Model):
         team, user = self.env["customer.journey.assignment.rule"]._find_assignment(
             company, contact, customer, mailing.campaign_id
         )
+        if not team and not user and not lead.user_id:
+            team = self._journey_default_team(company, lead.type)
         # Lead name, note and activity in the language of the salesperson who reads them.
         trace = self.with_context(lang=user.lang or company.partner_id.lang or self.env.lang)
         env = trace.env
@@ -329,6 +331,24 @@ class MailingTrace(models.Model):
         self.env["res.partner"]._journey_event("campaign_response", lead)
         trace._journey_schedule_response_activity(lead, recipient)
         return lead
+
+    def _journey_default_team(self, company, lead_type=False):
+        """Return Odoo's default sales team of ``company`` for a lead without salesperson.
+
+        When neither an assignment rule nor the customer names a team or a
+        salesperson (always so for an address without partner), the lead
+        would sit in no team's pipeline. Odoo's own default then applies,
+        limited to ``company``: its first team (or one without company) that
+        takes leads, or opportunities, as the lead's type.
+
+        :param lead_type: the type of the lead to update, empty for a new lead
+        """
+        if not lead_type:
+            use_leads = self.env.ref("crm.group_use_lead") in self.env.ref("base.group_user").trans_implied_ids
+            lead_type = "lead" if use_leads else "opportunity"
+        domain = [("use_leads", "=", True)] if lead_type == "lead" else [("use_opportunities", "=", True)]
+        Team = self.env["crm.team"].with_context(allowed_company_ids=company.ids, default_team_id=False)
+        return Team._get_default_team_id(domain=domain)
 
     def _journey_open_lead(self, recipient, company):
         """Return the open lead that a response of ``recipient`` updates, if any.

@@ -381,6 +381,48 @@ class TestCampaignTrends(CampaignCase):
         self.assertNotIn(self.user_salesman.partner_id, recipients)
         self.assertNotIn(self.user_portal.partner_id, recipients)
 
+    def test_digest_in_each_recipients_language(self):
+        self.env["res.lang"]._activate_lang("nl_BE")
+        self.env["ir.module.module"]._load_module_terms(["wholesale_customer_journey"], ["nl_BE"])
+        dutch_manager = mail_new_test_user(
+            self.env,
+            login="journey_manager_nl",
+            name="Nele Manager",
+            email="nele@example.com",
+            groups="base.group_user,wholesale_customer_journey.group_journey_manager",
+            lang="nl_BE",
+        )
+        self.user_manager.lang = "en_US"
+        Trend = self.env["customer.journey.campaign.trend"]
+
+        with self.mock_mail_gateway():
+            __, notified = Trend._notify_campaign_trends(today=self.TODAY)
+
+        digests = self._digests()
+        self.assertEqual(len(digests), 2, "one digest per language")
+        self.assertEqual(notified, 4, "the moves count once, whatever the number of languages")
+        dutch = digests.filtered(lambda message: dutch_manager.partner_id in message.notification_ids.res_partner_id)
+        english = digests - dutch
+        self.assertEqual(dutch.notification_ids.res_partner_id, dutch_manager.partner_id)
+        self.assertIn(self.user_manager.partner_id, english.notification_ids.res_partner_id)
+        self.assertNotIn(dutch_manager.partner_id, english.notification_ids.res_partner_id)
+        self.assertEqual(dutch.subject, "Campagnetrends: week van 08-03-2021")
+        dutch_body = str(dutch.body)
+        self.assertIn("Campagne: Moves", dutch_body)
+        self.assertIn("Maatstaf", dutch_body)
+        self.assertIn("50,0 %", dutch_body)
+        self.assertIn("+30,0", dutch_body)
+        self.assertEqual(english.subject, "Campaign trends: week of 03/08/2021")
+        english_body = str(english.body)
+        self.assertIn("Campaign: Moves", english_body)
+        self.assertIn("Measure", english_body)
+        self.assertIn("50.0 %", english_body)
+
+        with self.mock_mail_gateway():
+            checked, notified = Trend._notify_campaign_trends(today=date(2021, 3, 21))
+        self.assertEqual((checked, notified), (0, 0))
+        self.assertEqual(len(self._digests()), 2, "a second run sends nothing")
+
     def test_same_week_notified_once(self):
         Trend = self.env["customer.journey.campaign.trend"]
         with self.mock_mail_gateway():

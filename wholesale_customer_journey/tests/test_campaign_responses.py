@@ -1,11 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.mass_mailing.tests.common import MassMailCase
 
 from .common import JourneyCase
@@ -520,6 +521,114 @@ class TestAssignmentRules(CampaignResponseCase):
         lead = self._leads()
         self.assertEqual(lead.user_id, self.user_manager)
         self.assertEqual(lead.team_id, self.team_nl, "the salesperson's team, as Odoo assigns it")
+
+    def test_fallback_default_team_of_mailing_company(self):
+        """A recipient without partner, no rule and no salesperson: Odoo's default team of the company."""
+        default_team = self.env["crm.team"].create(
+            {"name": "Team Binnendienst", "sequence": 0, "company_id": self.user_marketing.company_id.id,
+             "use_leads": True, "use_opportunities": True}
+        )
+        self.env["crm.team"].create({"name": "Team Ander Bedrijf", "sequence": -1, "use_leads": True,
+                                     "company_id": self.env["res.company"].create({"name": "Ander Bedrijf"}).id})
+        mailing_list = self.env["mailing.list"].create(
+            {"name": "Beursbezoekers", "contact_ids": [(0, 0, {"name": "Lotte Nieuw", "email": "lotte@nieuw.example"})]}
+        )
+        mailing = self._send_mailing(mailing_list)
+
+        self._click(mailing, mailing_list.contact_ids)
+
+        lead = self.env["crm.lead"].search([("email_normalized", "=", "lotte@nieuw.example")])
+        self.assertEqual(len(lead), 1)
+        self.assertFalse(lead.user_id)
+        self.assertEqual(lead.team_id, default_team, "the first team of the mailing's company")
+        self.assertEqual(lead.company_id, self.user_marketing.company_id)
+
+    def test_no_default_team_when_customer_has_salesperson(self):
+        self.rule_be.active = False
+        self.env["crm.team"].create(
+            {"name": "Team Binnendienst", "sequence": 0, "company_id": self.company.id, "use_leads": True}
+        )
+        self.team_nl.member_ids = self.user_manager
+        self.customer.user_id = self.user_manager
+        mailing = self._send_mailing(self.contact)
+
+        self._click(mailing, self.contact)
+
+        self.assertEqual(self._leads().team_id, self.team_nl, "the salesperson's team, not the default")
+
+    def test_rule_of_other_company_salesperson_skipped(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        user_other = mail_new_test_user(
+            self.env, login="journey_other_company", name="Olaf Ander", groups="sales_team.group_sale_salesman",
+            company_id=other_company.id, company_ids=[Command.set(other_company.ids)],
+        )
+        team_other = self.env["crm.team"].create({"name": "Team Noord", "company_id": other_company.id})
+        self.env["customer.journey.assignment.rule"].create(
+            [
+                {"name": "Verkoper van Noord", "sequence": 1, "country_ids": [(6, 0, self.belgium.ids)],
+                 "user_id": user_other.id},
+                {"name": "Team van Noord", "sequence": 2, "country_ids": [(6, 0, self.belgium.ids)],
+                 "team_id": team_other.id},
+            ]
+        )
+        mailing = self._send_mailing(self.contact)
+
+        self._click(mailing, self.contact)
+
+        lead = self._leads()
+        self.assertEqual(lead.user_id, self.user_salesman, "the next rule that fits the company decides")
+        self.assertEqual(lead.team_id, self.team_be)
+        self.assertEqual(lead.company_id, self.user_marketing.company_id)
+
+    def test_customer_salesperson_of_other_company_skipped(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        user_other = mail_new_test_user(
+            self.env, login="journey_other_company", name="Olaf Ander", groups="sales_team.group_sale_salesman",
+            company_id=other_company.id, company_ids=[Command.set(other_company.ids)],
+        )
+        self.rule_be.active = False
+        self.customer.user_id = user_other
+        mailing = self._send_mailing(self.contact)
+
+        self._click(mailing, self.contact)
+
+        lead = self._leads()
+        self.assertNotEqual(lead.user_id, user_other)
+        self.assertEqual(lead.company_id, self.user_marketing.company_id)
+
+    def test_rule_salesperson_must_work_in_company(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        Rule = self.env["customer.journey.assignment.rule"]
+
+        with self.assertRaisesRegex(ValidationError, "Invalid Salesperson .*do not work in Groothandel Noord"):
+            Rule.create({"name": "Noord", "company_id": other_company.id, "user_id": self.user_salesman.id})
+        with self.assertRaisesRegex(ValidationError, "Invalid Salesperson"):
+            self.rule_be.company_id = other_company
+        self.user_salesman.company_ids = [Command.link(other_company.id)]
+        Rule.create({"name": "Noord", "company_id": other_company.id, "user_id": self.user_salesman.id})
+
+    def test_rule_team_of_other_company_rejected(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        team_other = self.env["crm.team"].create({"name": "Team Noord", "company_id": other_company.id})
+        Rule = self.env["customer.journey.assignment.rule"]
+
+        with self.assertRaisesRegex(ValidationError, "Invalid Sales Team .*belongs to Groothandel Noord"):
+            Rule.create({"name": "Zuid", "company_id": self.company.id, "team_id": team_other.id})
+        Rule.create({"name": "Noord", "company_id": other_company.id, "team_id": team_other.id})
+        Rule.create({"name": "Overal", "company_id": self.company.id, "team_id": self.team_be.id})
+
+    def test_rule_states_outside_countries_rejected(self):
+        utrecht = self.env.ref("base.state_nl_ut")
+        Rule = self.env["customer.journey.assignment.rule"]
+
+        with self.assertRaisesRegex(ValidationError, "Invalid States .*Utrecht"):
+            Rule.create({"name": "Utrecht in België", "team_id": self.team_be.id,
+                         "country_ids": [(6, 0, self.belgium.ids)], "state_ids": [(6, 0, utrecht.ids)]})
+        with self.assertRaisesRegex(ValidationError, "Invalid States"):
+            self.rule_be.state_ids = utrecht
+        Rule.create({"name": "Utrecht", "team_id": self.team_nl.id,
+                     "country_ids": [(6, 0, (self.belgium | self.netherlands).ids)], "state_ids": [(6, 0, utrecht.ids)]})
+        Rule.create({"name": "Alleen Utrecht", "team_id": self.team_nl.id, "state_ids": [(6, 0, utrecht.ids)]})
 
     def test_rule_without_result_rejected(self):
         with self.assertRaisesRegex(ValidationError, "Missing Sales Team and Salesperson"):

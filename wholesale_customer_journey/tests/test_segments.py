@@ -2,10 +2,11 @@
 import csv
 import io
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -353,6 +354,37 @@ class TestSegmentValidation(SegmentCase):
         with self.assertRaisesRegex(ValidationError, "Touchpoints in the Last"):
             self._segment(touchpoint_days=-1)
 
+    def test_days_above_hundred_years_rejected(self):
+        # 740000 days reach before year 1, 10**9 is beyond Python's timedelta and
+        # 10**12 beyond PostgreSQL's integer column.
+        cases = [
+            ("bought_days", 740000, "Bought in the Last"),
+            ("no_order_days", 10**9, "No Order for"),
+            ("touchpoint_days", 10**12, "Touchpoints in the Last"),
+        ]
+        for field_name, days, label in cases:
+            with self.subTest(field=field_name, days=days):
+                with self.assertRaisesRegex(ValidationError, f"Invalid {label}.*: {days}. Enter a number of days up to 36500"):
+                    self._segment(**{field_name: days})
+                segment = self._segment()
+                with self.assertRaisesRegex(ValidationError, f"Invalid {label}"):
+                    segment.write({field_name: days})
+                    segment.flush_recordset()
+        segment = self._segment(no_order_days=36500, touchpoint_days=36500, bought_days=36500)
+        self.assertIsInstance(segment.member_count, int, "100 years is still a period")
+
+    def test_days_out_of_range_stored_before_fail_clearly(self):
+        """A segment stored before the limit fails with the field, not an OverflowError."""
+        segment = self._segment(no_order_days=30)
+        self.env.cr.execute(
+            "UPDATE customer_journey_segment SET no_order_days = %s WHERE id = %s", (740000, segment.id)
+        )
+        segment.invalidate_recordset()
+
+        self.assertEqual(segment.member_count, 0)
+        with self.assertRaisesRegex(ValidationError, "Invalid No Order for"):
+            segment.action_refresh_members()
+
     def test_minimum_touchpoints_needs_period(self):
         with self.assertRaisesRegex(ValidationError, "Missing Touchpoints in the Last"):
             self._segment(touchpoint_min_count=3)
@@ -509,6 +541,49 @@ class TestSegmentSync(SegmentCase):
         self.assertTrue(other.refresh_date, "segments without list get their members refreshed")
         self.assertFalse(other.mailing_list_id, "the cron creates no list")
 
+    def test_cron_goes_on_after_failing_segment(self):
+        broken = self.env["customer.journey.segment"].create({"name": "Kapot", "sequence": 1, "no_order_days": 30})
+        # A period out of range, as stored before the limit existed.
+        self.env.cr.execute("UPDATE customer_journey_segment SET no_order_days = %s WHERE id = %s", (10**9, broken.id))
+        broken.invalidate_recordset()
+        self.segment.sequence = 2
+        self.segment.action_sync_mailing_list()
+        self.customer_be_2.country_id = self.netherlands
+
+        with self.assertLogs("odoo.addons.wholesale_customer_journey.models.customer_journey_segment_sync", "ERROR") as logs:
+            totals = self.env["customer.journey.segment"]._cron_sync_segments()
+
+        self.assertEqual(totals["failed"], 1)
+        self.assertGreaterEqual(totals["removed"], 1, "the segment after the broken one is synced")
+        self.assertNotIn("info@brugge.example", self._list_emails())
+        self.assertFalse(broken.refresh_date)
+        [record] = logs.records
+        self.assertIn(f"segment {broken.id} (Kapot) failed", record.getMessage())
+        self.assertTrue(record.exc_info, "the log has the traceback")
+
+    def test_cron_goes_on_after_unexpected_error(self):
+        """Any error of one segment, not only a validation or database error, is its own."""
+        Segment = self.registry["customer.journey.segment"]
+        original = Segment._refresh_members
+        broken = self.env["customer.journey.segment"].create({"name": "Kapot", "sequence": 1})
+        other = self.env["customer.journey.segment"].create({"name": "Heel", "sequence": 2})
+
+        def refresh_members(segments):
+            if broken in segments:
+                # After a write, to check that the batch is rolled back.
+                broken.description = "half gedaan"
+                raise KeyError("onverwacht")
+            return original(segments)
+
+        with patch.object(Segment, "_refresh_members", refresh_members), self.assertLogs(
+            "odoo.addons.wholesale_customer_journey.models.customer_journey_segment_sync", "ERROR"
+        ):
+            totals = self.env["customer.journey.segment"]._cron_sync_segments()
+
+        self.assertEqual(totals["failed"], 1)
+        self.assertTrue(other.refresh_date)
+        self.assertFalse(broken.description, "the failed segment's batch is rolled back")
+
 
 @tagged("post_install", "-at_install")
 class TestSegmentExportImport(SegmentCase):
@@ -529,6 +604,45 @@ class TestSegmentExportImport(SegmentCase):
         self.assertEqual(fields_info[0]["name"], "name")
         segment.export_descending = False
         self.assertEqual([row[0] for row in segment._get_export_data()[2]], ["Antwerpen NV", "Zeeland BV"])
+
+    def test_export_company_header(self):
+        segment = self._segment(domain="[('name', '=', 'Niemand')]")
+        lead_segment = self._segment(target="lead", domain="[('name', '=', 'Niemand')]")
+
+        self.assertEqual(segment._get_export_data()[1][1], "Company")
+        self.assertEqual(lead_segment._get_export_data()[1][1], "Company")
+
+    def test_export_members_without_stage_last(self):
+        converted = self._customer("Klant (export)")
+        converted._journey_set_stage(self.stage_conversion, "manual")
+        considering = self._customer("Overweger (export)")
+        considering._journey_set_stage(self.stage_consideration, "manual")
+        without_stage = self._customer("Zonder fase (export)")
+        segment = self._segment(domain="[('name', 'like', '(export)')]", export_order="stage")
+
+        for descending, expected in (
+            (True, [converted, considering, without_stage]),
+            (False, [considering, converted, without_stage]),
+        ):
+            with self.subTest(descending=descending):
+                segment.export_descending = descending
+                self.assertEqual(list(segment._get_export_records()), expected)
+
+    def test_export_leads_without_stage_last(self):
+        customer = self._customer("Klant (export)")
+        Lead = self.env["crm.lead"]
+        lead_of_customer = Lead.create({"name": "Potten", "partner_id": customer.id, "contact_name": "B"})
+        lead_without_customer = Lead.create({"name": "Beursbezoeker", "contact_name": "A"})
+        segment = self._segment(
+            target="lead",
+            domain=f"[('id', 'in', {[lead_of_customer.id, lead_without_customer.id]})]",
+            export_order="stage",
+        )
+
+        for descending in (True, False):
+            with self.subTest(descending=descending):
+                segment.export_descending = descending
+                self.assertEqual(list(segment._get_export_records()), [lead_of_customer, lead_without_customer])
 
     def test_import_records_touchpoint(self):
         content = "name,email,is_company\nImport Klant BV,info@importklant.example,1\n"
@@ -656,5 +770,46 @@ class TestSegmentExportDownload(HttpCase):
         self.assertIn("text/csv", response.headers["Content-Type"])
         rows = list(csv.reader(io.StringIO(response.content.decode())))
         self.assertEqual(rows[0][0], "Name")
+        self.assertEqual(rows[0][1], "Company")
         self.assertEqual([row[0] for row in rows[1:]], ["Bakkerij Noord (export)", "Bakkerij Zuid (export)"])
+
+    def test_download_file_name_keeps_dash_and_accents(self):
+        segment = self.env["customer.journey.segment"].create(
+            {"name": "Flemish customers – café", "domain": "[('id', '=', 0)]", "export_format": "csv"}
+        )
+        self.authenticate("admin", "admin")
+
+        response = self.url_open(f"/wholesale_customer_journey/segment/{segment.id}/addresses")
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            response.headers["Content-Disposition"],
+            "attachment; filename*=UTF-8''Flemish%20customers%20-%20caf%C3%A9.csv",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentDemo(TransactionCase):
+    """The demo segments, as installed with the demo data."""
+
+    def test_demo_segments_have_stored_members(self):
+        xmlids = [
+            "demo_segment_interested",
+            "demo_segment_dormant",
+            "demo_segment_flemish_email",
+            "demo_segment_garden_buyers",
+        ]
+        segments = self.env["customer.journey.segment"].browse(
+            [self.env.ref(f"wholesale_customer_journey.{xmlid}").id for xmlid in xmlids]
+        )
+
+        for segment in segments:
+            with self.subTest(segment=segment.name):
+                self.assertTrue(segment.refresh_date)
+                self.assertTrue(segment.member_partner_ids)
+        groups = self.env["customer.journey.funnel.report"]._read_group(
+            [("segment_ids", "in", segments.ids)], ["segment_ids"], ["__count"]
+        )
+        grouped = self.env["customer.journey.segment"].union(*(segment for segment, __ in groups))
+        self.assertEqual(grouped & segments, segments, "the funnel groups by every demo segment")
 
