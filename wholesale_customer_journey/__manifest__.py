@@ -40,8 +40,9 @@
     ],
     "demo": [
         "demo/customer_journey_demo.xml",
-        "demo/customer_journey_segment_demo.xml",
         "demo/customer_journey_campaign_demo.xml",
+        # Last: its segments store their members once every demo customer has its stage.
+        "demo/customer_journey_segment_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
