@@ -9,6 +9,7 @@ import uuid
 from functools import partial
 
 import odoo
+from odoo import fields
 from odoo.service.model import retrying
 
 
@@ -48,6 +49,7 @@ def test_two_responses_in_two_transactions(registry):
                     "res_id": contact.id,
                     "email": contact.email,
                     "trace_status": "sent",
+                    "sent_datetime": fields.Datetime.now(),
                     "message_id": f"<{tag}-{contact.id}@gelijktijdig.example>",
                 }
                 for contact in contacts
