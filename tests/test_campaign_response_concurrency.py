@@ -6,7 +6,6 @@ This test commits into the test database, and removes what it committed.
 import threading
 import time
 import uuid
-from functools import partial
 
 import odoo
 from odoo import fields
