@@ -30,3 +30,6 @@ def post_init_hook(env):
     partner_ids = Replay._candidate_partner_ids()
     moved = Replay._replay(partner_ids, reason=env._("Derived from existing leads and orders at install"))
     _logger.info("Customer journey install: %s existing customers got a journey stage", moved)
+    # Segments loaded with the demo data stored their members before these
+    # customers had a stage.
+    env["customer.journey.segment"].search([])._refresh_members()

@@ -116,6 +116,8 @@ class CustomerJourneyHistory(models.Model):
              WHERE h.id = step.id AND h.moved_on IS DISTINCT FROM step.moved_on
             """
         )
+        # Rows inserted in SQL before the field existed have no value.
+        self.env.cr.execute("UPDATE customer_journey_history SET reentered = FALSE WHERE reentered IS NULL")
         self._mark_reentered()
 
     @api.model

@@ -246,12 +246,12 @@ class CustomerJourneyReplay(models.AbstractModel):
                 """
                 INSERT INTO customer_journey_history (
                     partner_id, stage_id, previous_stage_id, date_start, date_end, stay_days,
-                    moved_on, event_code, res_model, res_id, reason, user_id, company_id,
+                    moved_on, reentered, event_code, res_model, res_id, reason, user_id, company_id,
                     create_uid, create_date, write_uid, write_date)
                 SELECT path.partner_id, path.stage_id, path.previous_stage_id, path.date,
                        path.date_end,
                        COALESCE(EXTRACT(EPOCH FROM path.date_end - path.date) / 86400.0, 0),
-                       path.date_end IS NOT NULL, path.event_code, path.res_model, path.res_id,
+                       path.date_end IS NOT NULL, FALSE, path.event_code, path.res_model, path.res_id,
                        %(reason)s, %(uid)s, COALESCE(path.company_id, p.company_id, %(company_id)s),
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM journey_replay_path path

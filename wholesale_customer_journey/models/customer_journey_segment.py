@@ -710,6 +710,9 @@ class CustomerJourneySegment(models.Model):
     def write(self, vals):
         if vals.get("mailing_list_id"):
             self._check_mailing_list_rights()
+        # The nightly sync runs a segment without company as superuser, so
+        # editing one is as much as running it.
+        self._check_company_scope()
         for field_name in DAY_FIELDS:
             if field_name in vals:
                 self._check_day_range(field_name, vals[field_name], vals.get("name", self[:1].name))

@@ -18,6 +18,7 @@ class MailingMailing(models.Model):
         string="Create Leads from Responses",
         compute="_compute_journey_create_leads",
         inverse="_inverse_journey_create_leads",
+        search="_search_journey_create_leads",
         help="When a recipient clicks a link or replies, create a lead for the "
         "customer company, or update its open lead.",
     )
@@ -34,3 +35,15 @@ class MailingMailing(models.Model):
         # Setting the flag itself is the mailing's own choice from then on.
         for mailing in self:
             mailing.journey_lead_creation = "on" if mailing.journey_create_leads else "off"
+
+    def _search_journey_create_leads(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        creates = [
+            "|",
+            ("journey_lead_creation", "=", "on"),
+            "&",
+            ("journey_lead_creation", "=", "campaign"),
+            ("campaign_id.journey_create_leads", "=", True),
+        ]
+        return creates if (operator == "=") == value else ["!"] + creates

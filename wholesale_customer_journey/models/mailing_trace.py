@@ -220,16 +220,17 @@ class MailingTrace(models.Model):
         return partners.sorted(preference)[:1]
 
     def _journey_company(self, recipient):
-        """Return the company that sent the trace's mailing.
+        """Return the company that owns what a response of ``recipient`` brings.
 
-        A mailing has no company in Odoo 18: it is sent with the layout of
-        its responsible user's main company, so that company owns what its
-        responses bring. Without a responsible user, the customer's company.
+        A customer that belongs to a company can only have leads and
+        touchpoints in that company. A customer shared by all companies
+        takes the mailing's company: a mailing has no company in Odoo 18 and
+        is sent with the layout of its responsible user's main company.
         """
         self.ensure_one()
         return (
-            self.mass_mailing_id.user_id.company_id
-            or recipient["customer"].company_id
+            recipient["customer"].company_id
+            or self.mass_mailing_id.user_id.company_id
             or self.env.company
         )
 

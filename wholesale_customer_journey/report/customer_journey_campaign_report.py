@@ -177,13 +177,19 @@ class CustomerJourneyCampaignReport(models.Model):
                    NULL::numeric AS lead_rate, NULL::numeric AS win_rate
               FROM mailing
              CROSS JOIN LATERAL (
-                    SELECT COUNT(*) FILTER (WHERE t.trace_status IN %(sent)s)::integer AS recipient_count,
-                           COUNT(*) FILTER (WHERE t.trace_status IN ('open', 'reply'))::integer AS open_count,
+                    -- Only mails that left Odoo have a sent date: a click through the
+                    -- public redirect on a canceled trace turns it to "open" without one.
+                    SELECT COUNT(*) FILTER (WHERE t.trace_status IN %(sent)s
+                                              AND t.sent_datetime IS NOT NULL)::integer AS recipient_count,
+                           COUNT(*) FILTER (WHERE t.trace_status IN ('open', 'reply')
+                                              AND t.sent_datetime IS NOT NULL)::integer AS open_count,
                            COUNT(*) FILTER (WHERE t.trace_status IN %(sent)s
+                                              AND t.sent_datetime IS NOT NULL
                                               AND (t.trace_status = 'reply'
                                                    OR t.links_click_datetime IS NOT NULL))::integer
                                AS response_count,
-                           COUNT(*) FILTER (WHERE t.trace_status = 'bounce')::integer AS bounce_count
+                           COUNT(*) FILTER (WHERE t.trace_status = 'bounce'
+                                              AND t.sent_datetime IS NOT NULL)::integer AS bounce_count
                       FROM mailing_trace t
                      WHERE t.mass_mailing_id = mailing.id
                     -- A mailing without traces (a draft) has no row.

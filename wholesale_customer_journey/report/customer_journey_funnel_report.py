@@ -172,14 +172,14 @@ class CustomerJourneyFunnelReport(models.Model):
                    p.user_id, u.sale_team_id AS team_id,
                    ft.campaign_id, ft.source_id, ft.medium_id,
                    CASE WHEN s.moved_on THEN NULL ELSE d.lost_reason_id END AS lost_reason_id,
-                   CASE WHEN s.reentered THEN 0 ELSE 1 END AS customer_count,
-                   CASE WHEN s.moved_on AND NOT s.reentered THEN 1 ELSE 0 END AS moved_on_count,
-                   CASE WHEN s.reentered OR stage.sequence >= last_stage.sequence THEN 0
+                   CASE WHEN COALESCE(s.reentered, FALSE) THEN 0 ELSE 1 END AS customer_count,
+                   CASE WHEN s.moved_on AND NOT COALESCE(s.reentered, FALSE) THEN 1 ELSE 0 END AS moved_on_count,
+                   CASE WHEN COALESCE(s.reentered, FALSE) OR stage.sequence >= last_stage.sequence THEN 0
                         ELSE 1 END AS conversion_base,
                    CASE WHEN stage.sequence >= last_stage.sequence THEN NULL
                         WHEN s.moved_on THEN 100.0 ELSE 0.0 END AS conversion_rate,
                    COALESCE(lst.lead_count, 0) AS lead_count,
-                   CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on AND NOT s.reentered
+                   CASE WHEN d.stage_id IS NOT NULL AND NOT s.moved_on AND NOT COALESCE(s.reentered, FALSE)
                         THEN 1 ELSE 0 END AS dropoff_count,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_avg,
                    CASE WHEN s.date_end IS NOT NULL THEN s.stay_days END AS days_median
@@ -196,7 +196,7 @@ class CustomerJourneyFunnelReport(models.Model):
               LEFT JOIN lead_stage lst
                 ON lst.partner_id = s.partner_id AND lst.stage_id = s.stage_id
                AND lst.company_id = COALESCE(s.company_id, p.company_id)
-               AND NOT s.reentered
+               AND NOT COALESCE(s.reentered, FALSE)
             """
         )
 

@@ -188,6 +188,25 @@ class TestCampaignReport(CampaignCase):
         self.assertEqual(results["response_count:sum"], 2, "one click and one reply")
         self.assertEqual(results["bounce_count:sum"], 1)
 
+    def test_trace_never_sent_not_counted(self):
+        # A click through the public redirect turns a canceled trace to "open"
+        # without a sent date: it reached no one.
+        mailing = self.campaign_a.mailing_mail_ids[:1]
+        self.env["mailing.trace"].create(
+            {
+                "mass_mailing_id": mailing.id,
+                "model": "res.partner",
+                "res_id": self.customer.id,
+                "trace_status": "open",
+                "links_click_datetime": fields.Datetime.now(),
+            }
+        )
+
+        results = self._campaign_results()[self.campaign_a]
+
+        self.assertEqual(results["recipient_count:sum"], 6)
+        self.assertEqual(results["response_count:sum"], 2)
+
     def test_lead_counts(self):
         results = self._campaign_results()
 

@@ -695,6 +695,47 @@ class TestCampaignResponseAccess(CampaignResponseCase):
         self.assertFalse(self._leads())
         self.assertFalse(self._touchpoints(trace))
 
+    def test_click_with_link_of_no_mailing_ignored(self):
+        mailing = self._send_mailing(self.contact)
+        trace = self._trace(mailing, self.contact)
+        stray_link = self.env["link.tracker"].create({"url": "https://www.example.com/los"})
+
+        self.env(user=self.env.ref("base.public_user"))["link.tracker.click"].sudo().add_click(
+            stray_link.code, ip="100.200.30.40", country_code="BE", mailing_trace_id=trace.id
+        )
+
+        self.assertFalse(self._leads())
+        self.assertFalse(self._touchpoints(trace))
+
+    def test_response_lead_in_customer_company(self):
+        """A mailing user of another main company must not break the click of the recipient."""
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        self.customer.company_id = self.company
+        self.user_marketing.write({"company_ids": [(4, other_company.id)], "company_id": other_company.id})
+        mailing = self._send_mailing(self.contact)
+
+        trace = self._click(mailing, self.contact, env=self.env(user=self.env.ref("base.public_user")))
+
+        lead = self._leads()
+        self.assertEqual(len(lead), 1)
+        self.assertEqual(lead.company_id, self.company)
+        self.assertEqual(self._touchpoints(trace, "mailing_click").company_id, self.company)
+        self.assertTrue(trace.links_click_datetime, "the click itself is recorded")
+
+    def test_search_mailings_creating_leads(self):
+        follows = self.env["mailing.mailing"].create({"subject": "Volgt", "campaign_id": self.campaign.id})
+        never = self.env["mailing.mailing"].create(
+            {"subject": "Nooit", "campaign_id": self.campaign.id, "journey_lead_creation": "off"}
+        )
+        always = self.env["mailing.mailing"].create({"subject": "Altijd", "journey_lead_creation": "on"})
+        Mailing = self.env["mailing.mailing"]
+
+        creating = Mailing.search([("journey_create_leads", "=", True), ("id", "in", (follows | never | always).ids)])
+        not_creating = Mailing.search([("journey_create_leads", "=", False), ("id", "in", (follows | never | always).ids)])
+
+        self.assertEqual(creating, follows | always)
+        self.assertEqual(not_creating, never)
+
     def test_click_on_unsent_trace_ignored(self):
         mailing = self._send_mailing(self.contact)
         trace = self._trace(mailing, self.contact)

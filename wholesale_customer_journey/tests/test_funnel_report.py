@@ -187,6 +187,21 @@ class TestFunnelReport(JourneyCase):
         self.assertEqual(set(rows.partner_id), {self.customer_a, self.customer_b, self.customer_d})
         self.assertEqual(by_segment[self.env["customer.journey.segment"]]["customer_count:sum"], 1, "customer C")
 
+    def test_rows_written_by_replay_count(self):
+        customer = self.env["res.partner"].create({"name": "Teruggehaald uit SQL", "is_company": True})
+        self.env["crm.lead"].with_context(journey_no_capture=True).create(
+            {"name": "Oude lead", "partner_id": customer.id, "type": "opportunity"}
+        )
+        self.env["customer.journey.replay"]._recompute_stages(full=True)
+        self.env.flush_all()
+        Report = self.env["customer.journey.funnel.report"]
+
+        rows = Report.search([("partner_id", "=", customer.id)])
+
+        self.assertEqual(rows.stage_id, self.stage_awareness)
+        self.assertEqual(rows.customer_count, 1, "a row inserted in SQL counts too")
+        self.assertEqual(rows.lead_count, 1, "the replay gave the lead its customer's stage")
+
     def test_first_touch_campaign(self):
         by_campaign = self._funnel(groupby="campaign_id")
 

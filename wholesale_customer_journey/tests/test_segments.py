@@ -727,6 +727,8 @@ class TestSegmentAccess(SegmentCase):
         shared = self.env["customer.journey.segment"].create({"name": "Gedeeld", "company_id": False})
         with self.assertRaises(UserError):
             shared.with_user(self.user_salesman).action_refresh_members()
+        with self.assertRaises(UserError):
+            shared.with_user(self.user_salesman).write({"domain": "[('email', 'ilike', 'zuid')]"})
 
     def test_portal_user_sees_nothing(self):
         with self.assertRaises(AccessError):
