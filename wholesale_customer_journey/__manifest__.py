@@ -34,12 +34,14 @@
         "report/customer_journey_campaign_report_views.xml",
         "data/customer_journey_segment_data.xml",
         "views/customer_journey_segment_views.xml",
+        "views/customer_journey_interest_views.xml",
         "views/customer_journey_menus.xml",
         "views/utm_campaign_views.xml",
         "views/mailing_mailing_views.xml",
     ],
     "demo": [
         "demo/customer_journey_demo.xml",
+        "demo/customer_journey_interest_demo.xml",
         "demo/customer_journey_campaign_demo.xml",
         # Last: its segments store their members once every demo customer has its stage.
         "demo/customer_journey_segment_demo.xml",

@@ -3,6 +3,7 @@ from . import customer_journey_stage
 from . import customer_journey_rule
 from . import customer_journey_history
 from . import customer_journey_touchpoint
+from . import customer_journey_interest
 from . import customer_journey_replay
 from . import res_company
 from . import res_config_settings

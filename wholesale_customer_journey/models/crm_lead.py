@@ -53,6 +53,24 @@ class CrmLead(models.Model):
         compute="_compute_journey_preferred_channel",
         groups="base.group_user",
     )
+    journey_interest_product_ids = fields.Many2many(
+        "product.template",
+        "crm_lead_journey_interest_product_rel",
+        "lead_id",
+        "product_tmpl_id",
+        string="Products of Interest",
+        help="Products the customer asked about. Each one is recorded as a product interest "
+        "of the customer company.",
+    )
+    journey_interest_categ_ids = fields.Many2many(
+        "product.category",
+        "crm_lead_journey_interest_categ_rel",
+        "lead_id",
+        "categ_id",
+        string="Categories of Interest",
+        help="Product categories the customer asked about. Each one is recorded as a product "
+        "interest of the customer company.",
+    )
 
     @api.depends("partner_id.journey_preferred_channel", "partner_id.commercial_partner_id")
     def _compute_journey_preferred_channel(self):
@@ -72,6 +90,8 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         if not self.env.context.get("journey_no_capture"):
             leads._journey_on_created()
+            for lead in leads:
+                lead._journey_record_interest(lead.journey_interest_product_ids, lead.journey_interest_categ_ids)
         return leads
 
     def write(self, vals):
@@ -81,9 +101,23 @@ class CrmLead(models.Model):
         partner_set = self.browse()
         if vals.get("partner_id"):
             partner_set = self.filtered(lambda lead: not lead.partner_id)
+        interests_before = {}
+        if {"journey_interest_product_ids", "journey_interest_categ_ids"} & set(vals):
+            interests_before = {
+                lead.id: (lead.journey_interest_product_ids, lead.journey_interest_categ_ids) for lead in self
+            }
         res = super().write(vals)
         if self.env.context.get("journey_no_capture"):
             return res
+        for lead in self:
+            if lead in partner_set:
+                # The interests the lead collected before it had a customer.
+                lead._journey_record_interest(lead.journey_interest_product_ids, lead.journey_interest_categ_ids)
+            elif lead.id in interests_before:
+                products, categories = interests_before[lead.id]
+                lead._journey_record_interest(
+                    lead.journey_interest_product_ids - products, lead.journey_interest_categ_ids - categories
+                )
         if partner_set:
             # Touchpoints and stage of a lead captured before it had a customer.
             touchpoints = self.env["customer.journey.touchpoint"]
@@ -109,6 +143,14 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
+
+    def _journey_record_interest(self, products, categories):
+        """Record ``products`` and ``categories`` as interests of the lead's customer company."""
+        self.ensure_one()
+        if self.partner_id and (products or categories):
+            self.env["customer.journey.interest"]._record_interest(
+                self.partner_id, products=products, categories=categories, lead=self
+            )
 
     def _journey_channel(self):
         medium = (self.medium_id.name or "").strip().lower()

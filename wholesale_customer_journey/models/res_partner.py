@@ -80,6 +80,9 @@ class ResPartner(models.Model):
         search="_search_journey_last_touchpoint_date",
         groups="base.group_user",
     )
+    journey_interest_ids = fields.One2many(
+        "customer.journey.interest", "partner_id", string="Product Interests", groups="base.group_user"
+    )
     journey_preferred_channel = fields.Selection(
         PREFERRED_CHANNELS,
         string="Preferred Contact Channel",
