@@ -59,6 +59,7 @@ class CrmLead(models.Model):
         "lead_id",
         "product_tmpl_id",
         string="Products of Interest",
+        copy=False,
         help="Products the customer asked about. Each one is recorded as a product interest "
         "of the customer company.",
     )
@@ -68,6 +69,7 @@ class CrmLead(models.Model):
         "lead_id",
         "categ_id",
         string="Categories of Interest",
+        copy=False,
         help="Product categories the customer asked about. Each one is recorded as a product "
         "interest of the customer company.",
     )
@@ -99,8 +101,13 @@ class CrmLead(models.Model):
         if "stage_id" in vals:
             stage_changed = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
         partner_set = self.browse()
+        customer_changed = self.browse()
         if vals.get("partner_id"):
             partner_set = self.filtered(lambda lead: not lead.partner_id)
+            new_customer = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id
+            customer_changed = self.filtered(
+                lambda lead: lead.partner_id and lead.partner_id.commercial_partner_id != new_customer
+            )
         interests_before = {}
         if {"journey_interest_product_ids", "journey_interest_categ_ids"} & set(vals):
             interests_before = {
@@ -110,8 +117,8 @@ class CrmLead(models.Model):
         if self.env.context.get("journey_no_capture"):
             return res
         for lead in self:
-            if lead in partner_set:
-                # The interests the lead collected before it had a customer.
+            if lead in partner_set or lead in customer_changed:
+                # The interests the lead collected before it had this customer.
                 lead._journey_record_interest(lead.journey_interest_product_ids, lead.journey_interest_categ_ids)
             elif lead.id in interests_before:
                 products, categories = interests_before[lead.id]

@@ -7,9 +7,10 @@ class CustomerJourneyInterest(models.Model):
     """A product or product category that a customer company showed interest in.
 
     Recorded by hand on the customer, or from the products of interest of
-    its leads. One row per customer and product or category: recording the
-    same interest again moves its date, so the date is the latest sign of
-    interest.
+    its leads. One row per company, customer and product or category:
+    recording the same interest again moves its date, so the date is the
+    latest sign of interest. Each company keeps its own rows, because a
+    customer shared by all companies can ask each of them.
     """
 
     _name = "customer.journey.interest"
@@ -48,26 +49,72 @@ class CustomerJourneyInterest(models.Model):
     note = fields.Char()
 
     def init(self):
-        # One row per customer and product or category, whichever is set.
+        # One row per company, customer and product or category, whichever is set.
+        self.env.cr.execute("DROP INDEX IF EXISTS customer_journey_interest_unique_idx")
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS customer_journey_interest_unique_idx
-                ON customer_journey_interest (partner_id, COALESCE(product_tmpl_id, 0), COALESCE(categ_id, 0))
+            CREATE UNIQUE INDEX IF NOT EXISTS customer_journey_interest_company_unique_idx
+                ON customer_journey_interest
+                   (company_id, partner_id, COALESCE(product_tmpl_id, 0), COALESCE(categ_id, 0))
             """
         )
 
     # The customer is always given, so the check also runs when neither field is.
-    @api.constrains("partner_id", "product_tmpl_id", "categ_id")
-    def _check_product_or_category(self):
+    @api.constrains("partner_id", "product_tmpl_id", "categ_id", "company_id")
+    def _check_interest(self):
+        own_ids = self.env["res.partner"]._journey_own_partner_ids()
         for interest in self:
+            customer = interest.partner_id.display_name
             if not interest.product_tmpl_id and not interest.categ_id:
                 raise ValidationError(
                     _(
                         "Missing Product and Product Category on the interest of “%(customer)s”: "
                         "choose the product or the category the customer is interested in.",
-                        customer=interest.partner_id.display_name,
+                        customer=customer,
                     )
                 )
+            if interest.product_tmpl_id and interest.categ_id:
+                raise ValidationError(
+                    _(
+                        "Both a Product and a Product Category on the interest of “%(customer)s”: "
+                        "record one interest for the product and another for the category.",
+                        customer=customer,
+                    )
+                )
+            if interest.partner_id.id in own_ids:
+                raise ValidationError(
+                    _(
+                        "Invalid Customer “%(customer)s” on a product interest: it is this "
+                        "database's own organisation. Choose a customer company.",
+                        customer=customer,
+                    )
+                )
+
+    def _check_not_recorded(self, company_id, partner_id, product_id, categ_id):
+        """Raise a ValidationError when this interest is recorded already.
+
+        Runs before the insert or update, because the unique index would
+        otherwise reject it with a database error.
+        """
+        duplicate = self.sudo().search(
+            [
+                ("id", "not in", self.ids),
+                ("company_id", "=", company_id),
+                ("partner_id", "=", partner_id),
+                ("product_tmpl_id", "=", product_id or False),
+                ("categ_id", "=", categ_id or False),
+            ],
+            limit=1,
+        )
+        if duplicate:
+            raise ValidationError(
+                _(
+                    "“%(customer)s” already has an interest in %(subject)s. Change the date of "
+                    "that interest instead of adding it again.",
+                    customer=duplicate.partner_id.display_name,
+                    subject=(duplicate.product_tmpl_id or duplicate.categ_id).display_name,
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -79,7 +126,27 @@ class CustomerJourneyInterest(models.Model):
                 vals["partner_id"] = partner.commercial_partner_id.id
             if partner and "company_id" not in vals and partner.company_id:
                 vals["company_id"] = partner.company_id.id
+            self.browse()._check_not_recorded(
+                vals.get("company_id") or self.env.company.id,
+                vals.get("partner_id"),
+                vals.get("product_tmpl_id"),
+                vals.get("categ_id"),
+            )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("partner_id"):
+            partner = self.env["res.partner"].browse(vals["partner_id"])
+            vals = dict(vals, partner_id=partner.commercial_partner_id.id)
+        if {"company_id", "partner_id", "product_tmpl_id", "categ_id"} & set(vals):
+            for interest in self:
+                interest._check_not_recorded(
+                    vals.get("company_id", interest.company_id.id),
+                    vals.get("partner_id", interest.partner_id.id),
+                    vals.get("product_tmpl_id", interest.product_tmpl_id.id),
+                    vals.get("categ_id", interest.categ_id.id),
+                )
+        return super().write(vals)
 
     @api.model
     def _record_interest(self, partner, products=None, categories=None, lead=None, date=None):
@@ -97,9 +164,11 @@ class CustomerJourneyInterest(models.Model):
         products = products or self.env["product.template"]
         categories = categories or self.env["product.category"]
         date = date or fields.Datetime.now()
+        company = (lead.company_id if lead else customer.company_id) or self.env.company
         Interest = self.sudo()
         existing = Interest.search(
             [
+                ("company_id", "=", company.id),
                 ("partner_id", "=", customer.id),
                 "|",
                 ("product_tmpl_id", "in", products.ids),
@@ -115,7 +184,7 @@ class CustomerJourneyInterest(models.Model):
             "partner_id": customer.id,
             "date": date,
             "lead_id": lead.id if lead else False,
-            "company_id": (lead.company_id if lead else customer.company_id).id or self.env.company.id,
+            "company_id": company.id,
         }
         created = Interest.create(
             [dict(common, product_tmpl_id=product.id) for product in products - known_products]

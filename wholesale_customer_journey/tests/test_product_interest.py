@@ -80,6 +80,47 @@ class TestProductInterest(JourneyCase):
         created = self.env["customer.journey.interest"]._record_interest(own, products=self.pot)
 
         self.assertFalse(created)
+        with self.assertRaises(ValidationError):
+            self.env["customer.journey.interest"].create({"partner_id": own.id, "product_tmpl_id": self.pot.id})
+
+    def test_duplicate_by_hand_rejected(self):
+        Interest = self.env["customer.journey.interest"]
+        Interest.create({"partner_id": self.customer.id, "product_tmpl_id": self.pot.id})
+
+        with self.assertRaises(ValidationError):
+            Interest.create({"partner_id": self.customer.id, "product_tmpl_id": self.pot.id})
+        with self.assertRaises(ValidationError):
+            Interest.create(
+                {"partner_id": self.customer.id, "product_tmpl_id": self.planter.id, "categ_id": self.category.id}
+            )
+
+    def test_each_company_keeps_its_own_interest(self):
+        other_company = self.env["res.company"].create({"name": "Groothandel Noord"})
+        Lead = self.env["crm.lead"]
+        Lead.create(
+            {"name": "Potten", "partner_id": self.customer.id, "company_id": self.company.id,
+             "journey_interest_product_ids": [Command.set(self.pot.ids)]}
+        )
+        own_interest = self._interests()
+
+        other_lead = Lead.create(
+            {"name": "Potten Noord", "partner_id": self.customer.id, "company_id": other_company.id,
+             "journey_interest_product_ids": [Command.set(self.pot.ids)]}
+        )
+
+        self.assertEqual(len(self._interests()), 2)
+        self.assertNotEqual(own_interest.lead_id, other_lead, "the other company's lead stays out of this row")
+        self.assertEqual((self._interests() - own_interest).company_id, other_company)
+
+    def test_lead_moved_to_other_customer_records_there(self):
+        other_customer = self.env["res.partner"].create({"name": "Tuincentrum Noord", "is_company": True})
+        lead = self.env["crm.lead"].create(
+            {"name": "Potten", "partner_id": self.customer.id, "journey_interest_product_ids": [Command.set(self.pot.ids)]}
+        )
+
+        lead.partner_id = other_customer
+
+        self.assertEqual(self._interests(other_customer).product_tmpl_id, self.pot)
 
     def test_access(self):
         interest = self.env["customer.journey.interest"]._record_interest(self.customer, products=self.pot)
