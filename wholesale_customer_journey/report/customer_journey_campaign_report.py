@@ -8,9 +8,8 @@ from odoo.tools import SQL
 # anyone.
 SENT_TRACE_STATUSES = ("pending", "sent", "open", "reply", "bounce")
 
-# Rate measures as (numerator, denominator) fields. A group's rate is the
-# ratio of the group's sums, so a campaign with 5,000 recipients weighs more
-# than one with 50.
+# Rate measures as (numerator, denominator) fields, aggregated as the ratio
+# of the group's sums (see customer.journey.report.mixin).
 RATE_MEASURES = {
     "response_rate": ("response_count", "recipient_count"),
     "open_rate": ("open_count", "recipient_count"),
@@ -43,9 +42,11 @@ class CustomerJourneyCampaignReport(models.Model):
     """
 
     _name = "customer.journey.campaign.report"
+    _inherit = ["customer.journey.report.mixin"]
     _description = "Campaign Results"
     _auto = False
     _rec_name = "campaign_id"
+    _ratio_measures = RATE_MEASURES
     _order = "date desc, id desc"
 
     row_type = fields.Selection(
@@ -226,14 +227,3 @@ class CustomerJourneyCampaignReport(models.Model):
             """,
             sent=SENT_TRACE_STATUSES,
         )
-
-    def _read_group_select(self, aggregate_spec, query):
-        # A rate of a group is the ratio of its sums, not the average of its
-        # rows' rates: PostgreSQL computes it from the two summed columns.
-        fname, __, func = models.parse_read_group_spec(aggregate_spec)
-        if func == "ratio" and fname in RATE_MEASURES:
-            numerator, denominator = (
-                self._field_to_sql(self._table, name, query) for name in RATE_MEASURES[fname]
-            )
-            return SQL("100.0 * SUM(%s) / NULLIF(SUM(%s), 0)", numerator, denominator)
-        return super()._read_group_select(aggregate_spec, query)

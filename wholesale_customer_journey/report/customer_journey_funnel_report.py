@@ -19,9 +19,11 @@ class CustomerJourneyFunnelReport(models.Model):
     """
 
     _name = "customer.journey.funnel.report"
+    _inherit = ["customer.journey.report.mixin"]
     _description = "Customer Journey Analysis"
     _auto = False
     _rec_name = "partner_id"
+    _ratio_measures = {"conversion_rate": ("moved_on_count", "conversion_base")}
     _order = "date desc, id desc"
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -199,16 +201,3 @@ class CustomerJourneyFunnelReport(models.Model):
                AND NOT COALESCE(s.reentered, FALSE)
             """
         )
-
-    def _read_group_select(self, aggregate_spec, query):
-        # PostgreSQL's median, and a rate as the ratio of the group's sums,
-        # which Odoo's grouping does not offer.
-        fname, __, func = models.parse_read_group_spec(aggregate_spec)
-        if func == "ratio" and fname == "conversion_rate":
-            moved_on = self._field_to_sql(self._table, "moved_on_count", query)
-            base = self._field_to_sql(self._table, "conversion_base", query)
-            return SQL("100.0 * SUM(%s) / NULLIF(SUM(%s), 0)", moved_on, base)
-        if func == "median":
-            expr = self._field_to_sql(self._table, fname, query)
-            return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", expr)
-        return super()._read_group_select(aggregate_spec, query)
