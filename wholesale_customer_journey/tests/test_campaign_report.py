@@ -325,9 +325,9 @@ class TestCampaignTrends(CampaignCase):
       (lead rate 20 % against 0 %: +20 points).
     - "Steady": baseline 40 recipients, 8 responses (20 %); last week 40
       recipients, 9 responses (22.5 %: +2.5 points).
-    - The channel, both campaigns: response rate 16 / 80 (20 %) then
-      29 / 80 (36.25 %: +16.25 points); lead rate 0 % then 4 / 29
-      (13.79 %: +13.79 points).
+    - The channel, both campaigns: the response rate goes from 16 / 80
+      (20 %) to 29 / 80 (36.25 %), +16.25 points. The lead rate goes from
+      0 % to 4 / 29 (13.79 %), +13.79 points.
     """
 
     TODAY = date(2021, 3, 17)

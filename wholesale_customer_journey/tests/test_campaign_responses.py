@@ -33,6 +33,7 @@ class CampaignResponseCase(JourneyCase, MassMailCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].set_param("web.base.url", "http://localhost:8069")
+
         cls.belgium = cls.env.ref("base.be")
         cls.netherlands = cls.env.ref("base.nl")
         cls.customer.country_id = cls.belgium
@@ -41,6 +42,7 @@ class CampaignResponseCase(JourneyCase, MassMailCase):
             {"name": "Bart Claes", "parent_id": cls.customer.id, "email": "bart@delinde.example"}
         )
         cls.campaign.journey_create_leads = True
+
         cls.team_be = cls.env["crm.team"].create({"name": "Team België"})
         cls.team_nl = cls.env["crm.team"].create({"name": "Team Nederland"})
         cls.rule_be = cls.env["customer.journey.assignment.rule"].create(
@@ -52,6 +54,7 @@ class CampaignResponseCase(JourneyCase, MassMailCase):
                 "user_id": cls.user_salesman.id,
             }
         )
+
         cls.user_marketing = cls.env["res.users"].create(
             {
                 "name": "Mia Marketing",

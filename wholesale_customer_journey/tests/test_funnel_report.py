@@ -147,7 +147,7 @@ class TestFunnelReport(JourneyCase):
         self.assertAlmostEqual(awareness["conversion_rate:ratio"], 75.0)
         self.assertEqual(funnel[self.stage_consideration]["customer_count:sum"], 3)
 
-    def test_conversion_rate_of_mixed_group_is_ratio_of_sums(self):
+    def test_mixed_group_conversion_ratio(self):
         by_customer = self._funnel(groupby="partner_id")
 
         customer_a = by_customer[self.customer_a]
