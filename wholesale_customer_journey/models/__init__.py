@@ -19,6 +19,7 @@ from . import sales_history_import
 from . import customer_journey_campaign_trend
 from . import customer_journey_segment
 from . import customer_journey_segment_match_mixin
+from . import customer_journey_info_recipient_mixin
 from . import customer_journey_segment_sync
 from . import res_partner_segment
 from . import crm_lead_segment
@@ -31,3 +32,7 @@ from . import customer_journey_assignment_rule
 from . import mailing_trace
 from . import link_tracker
 from . import mail_thread
+from . import product_template
+from . import customer_journey_info_rule
+from . import customer_journey_info_send
+from . import customer_journey_info_preview

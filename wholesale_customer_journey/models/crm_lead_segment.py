@@ -4,4 +4,4 @@ from odoo import models
 
 class CrmLead(models.Model):
     _name = "crm.lead"
-    _inherit = ["crm.lead", "customer.journey.segment.match.mixin"]
+    _inherit = ["crm.lead", "customer.journey.segment.match.mixin", "customer.journey.info.recipient.mixin"]

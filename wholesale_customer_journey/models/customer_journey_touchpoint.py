@@ -109,6 +109,7 @@ class CustomerJourneyTouchpoint(models.Model):
             ("mailing_click", "Mailing Link Clicked"),
             ("mailing_reply", "Mailing Replied"),
             ("mailing_bounce", "Mailing Bounced"),
+            ("info_mail", "Product Information Sent"),
         ],
         string="Origin",
         required=True,

@@ -14,6 +14,15 @@ class MailingMailing(models.Model):
         "it changes later. Always or Never: this mailing's own choice, whatever the "
         "campaign says.",
     )
+    journey_info_rule_id = fields.Many2one(
+        "customer.journey.info.rule",
+        string="Product Information Rule",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The product information rule whose mails this mailing tracks. Such a mailing "
+        "is never sent itself.",
+    )
     journey_create_leads = fields.Boolean(
         string="Create Leads from Responses",
         compute="_compute_journey_create_leads",

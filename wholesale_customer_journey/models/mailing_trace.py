@@ -11,10 +11,11 @@ _lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
 
 # Events of a trace, in the order in which they reach one recipient.
-TRACE_EVENTS = ("open", "click", "reply", "bounce")
+TRACE_EVENTS = ("sent", "open", "click", "reply", "bounce")
 # Events in which the recipient responds to the mailing: they may create a lead.
 RESPONSE_EVENTS = ("click", "reply")
 TOUCHPOINT_ORIGINS = {
+    "sent": "info_mail",
     "open": "mailing_open",
     "click": "mailing_click",
     "reply": "mailing_reply",
@@ -100,6 +101,14 @@ class MailingTrace(models.Model):
         now = fields.Datetime.now()
         status = vals.get("trace_status")
         events = []
+        if (
+            status == "sent"
+            and previous.get("trace_status") not in (None, "sent")
+            and self.mass_mailing_id.journey_info_rule_id
+        ):
+            # Only a product information mail is a touchpoint when it leaves:
+            # the mail of a campaign becomes one when the recipient responds.
+            events.append(("sent", fields.Datetime.to_datetime(vals.get("sent_datetime")) or now))
         if vals.get("open_datetime") and not previous.get("open_datetime"):
             events.append(("open", fields.Datetime.to_datetime(vals["open_datetime"])))
         if vals.get("links_click_datetime") and not previous.get("links_click_datetime"):
@@ -228,6 +237,8 @@ class MailingTrace(models.Model):
         is sent with the layout of its responsible user's main company.
         """
         self.ensure_one()
+        if self.mass_mailing_id.journey_info_rule_id:
+            return self.mass_mailing_id.journey_info_rule_id.company_id
         return (
             recipient["customer"].company_id
             or self.mass_mailing_id.user_id.company_id
@@ -244,10 +255,11 @@ class MailingTrace(models.Model):
             "date": date,
             "partner_id": customer.id,
             "contact_id": contact.id if contact != customer else False,
-            "channel": "mailing",
+            # A product information mail goes to one customer, as a personal mail does.
+            "channel": "email" if event == "sent" else "mailing",
             # The recipient acted on an open, a click or a reply. A bounce is
             # the company's mail that did not arrive.
-            "direction": "outbound" if event == "bounce" else "inbound",
+            "direction": "outbound" if event in ("sent", "bounce") else "inbound",
             "kind": "direct",
             "origin": TOUCHPOINT_ORIGINS[event],
             "campaign_id": mailing.campaign_id.id or False,
@@ -262,6 +274,8 @@ class MailingTrace(models.Model):
 
     @api.model
     def _journey_event_summary(self, event, subject):
+        if event == "sent":
+            return _lt("Product information sent: %(subject)s", subject=subject)
         if event == "open":
             return _lt("Mailing opened: %(subject)s", subject=subject)
         if event == "click":

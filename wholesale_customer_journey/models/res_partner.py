@@ -91,6 +91,12 @@ class ResPartner(models.Model):
         help="How this contact wants to be approached. Automated follow-up uses "
         "this channel.",
     )
+    journey_info_opt_out = fields.Boolean(
+        string="No Product Information",
+        groups="base.group_user",
+        help="Product information rules send this customer or contact no mail and plan no "
+        "activity. Set on a company, it applies to all its contacts.",
+    )
 
     # ------------------------------------------------------------
     # FIELDS

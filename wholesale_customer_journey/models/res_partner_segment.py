@@ -4,7 +4,7 @@ from odoo import fields, models
 
 class ResPartner(models.Model):
     _name = "res.partner"
-    _inherit = ["res.partner", "customer.journey.segment.match.mixin"]
+    _inherit = ["res.partner", "customer.journey.segment.match.mixin", "customer.journey.info.recipient.mixin"]
 
     journey_segment_ids = fields.Many2many(
         "customer.journey.segment",

@@ -1,0 +1,40 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import models
+
+
+class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
+    """Product lines of the product information mail about a lead or a customer."""
+
+    _name = "customer.journey.info.recipient.mixin"
+    _description = "Product Information Recipient"
+
+    def _journey_info_customer(self):
+        """Return the customer company that the record is about."""
+        self.ensure_one()
+        partner = self.partner_id if self._name == "crm.lead" else self
+        return partner.commercial_partner_id
+
+    def _journey_info_product_lines(self):
+        """Return the product lines that the product information mail shows, in the current language.
+
+        The scheduled action puts the products and prices of each record
+        in the context (``journey_info_payload``). Without them, as in the
+        template editor's preview, the lines show the customer's products of
+        interest at the customer's prices.
+        """
+        self.ensure_one()
+        Product = self.env["product.template"].sudo().with_context(lang=self.env.lang)
+        payload = self.env.context.get("journey_info_payload", {}).get(self.id)
+        if payload:
+            rule = self.env["customer.journey.info.rule"].sudo().browse(payload["rule_id"])
+            return Product.browse(payload["product_ids"])._journey_info_lines(payload["prices"], rule.company_id)
+        customer = self._journey_info_customer()
+        company = self.company_id or customer.company_id or self.env.company
+        products = self.env["customer.journey.interest"].sudo().search(
+            [("partner_id", "=", customer.id), ("product_tmpl_id", "!=", False)], limit=5
+        ).product_tmpl_id
+        if self._name == "crm.lead":
+            products = (self.journey_interest_product_ids | products)[:5]
+        products = Product.browse(products.ids)
+        prices = products.with_company(company)._journey_info_prices(Product._journey_info_pricelist(customer, company))
+        return products._journey_info_lines(prices, company)
