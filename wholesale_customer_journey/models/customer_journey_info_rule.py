@@ -424,7 +424,7 @@ class CustomerJourneyInfoRule(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"name", "target", "mail_template_id", "campaign_id"} & set(vals):
+        if {"name", "target", "campaign_id"} & set(vals):
             self._sync_tracking_mailing()
         return result
 
@@ -440,7 +440,8 @@ class CustomerJourneyInfoRule(models.Model):
         Mailing = self.env["mailing.mailing"].sudo()
         for rule in self:
             vals = {
-                "subject": rule.mail_template_id.subject or rule.name,
+                # The template's subject holds placeholders: the mailing's statistics show the rule.
+                "subject": rule.name,
                 "mailing_model_id": self.env["ir.model"]._get_id(rule.target_model),
                 "campaign_id": rule.campaign_id.id,
                 "journey_info_rule_id": rule.id,

@@ -642,7 +642,8 @@ class CustomerJourneyInfoSend(models.Model):
                     "res_id": plan["res_id"],
                     "mailing_id": mailing.id,
                     "message_type": "email_outgoing",
-                    "is_notification": True,
+                    # The mail is deleted once sent: the note of _log_on_records stays on the record.
+                    "is_notification": False,
                     "auto_delete": True,
                     "mail_server_id": values.get("mail_server_id") or False,
                     "attachment_ids": [(4, attachment_id) for attachment_id in dict.fromkeys(attachment_ids)],
