@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.mail.tests.common import MockEmail, mail_new_test_user
 from odoo.tests import HttpCase, tagged
 
 # Values that static/tests/tours/customer_journey_tour.js uses too.
@@ -9,6 +9,9 @@ REVIEW_AUTHOR = "Trade forum"
 SEGMENT_NAME = "Tour segment of tagged customers"
 SEGMENT_TAG = "Journey Tour Segment Tag"
 SEGMENT_CUSTOMERS = ["Journey Tour Segment Customer A", "Journey Tour Segment Customer B"]
+INFO_RULE_NAME = "Tour datasheets for interested leads"
+INFO_PRODUCT = "Journey Tour Rain Barrel 200 l"
+INFO_LEAD_EMAIL = "inkoop@regenton-tour.example"
 
 
 @tagged("post_install", "-at_install")
@@ -112,3 +115,55 @@ class TestCustomerJourneySegmentTour(HttpCase):
             ["orders0@segment-tour.example", "orders1@segment-tour.example"],
         )
         self.assertEqual(subscriptions.journey_segment_id, segment)
+
+
+@tagged("post_install", "-at_install")
+class TestInfoRuleTour(HttpCase, MockEmail):
+    """Create a product information rule, preview its recipients and send a test, as a salesperson."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_salesman = mail_new_test_user(
+            cls.env,
+            login="journey_info_tour_salesman",
+            name="Ilse Info Salesman",
+            email="ilse.info@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.product = cls.env["product.template"].create(
+            {"name": INFO_PRODUCT, "list_price": 89.0, "sale_ok": True}
+        )
+        customer = cls.env["res.partner"].create(
+            {"name": "Regenton Tour Tuincentrum", "is_company": True, "journey_preferred_channel": "email"}
+        )
+        contact = cls.env["res.partner"].create(
+            {"name": "Ine Inkoop", "parent_id": customer.id, "email": INFO_LEAD_EMAIL}
+        )
+        cls.lead = cls.env["crm.lead"].create(
+            {
+                "name": "Regentonnen voor het voorjaar",
+                "partner_id": contact.id,
+                "email_from": INFO_LEAD_EMAIL,
+                "user_id": cls.user_salesman.id,
+                "journey_interest_product_ids": [(4, cls.product.id)],
+            }
+        )
+
+    def test_info_rule_preview_and_test_mail(self):
+        # The mock gateway records the test mail that the server sends.
+        with self.mock_mail_gateway():
+            self.start_tour("/odoo", "wholesale_customer_journey_info_rule_tour", login=self.user_salesman.login)
+
+        rule = self.env["customer.journey.info.rule"].search([("name", "=", INFO_RULE_NAME)])
+        self.assertEqual(len(rule), 1, "The tour must create exactly one rule.")
+        self.assertEqual(rule.product_ids, self.product)
+        self.assertEqual(rule.target, "lead")
+        self.assertEqual(rule.mail_template_id, self.env.ref("wholesale_customer_journey.mail_template_info_lead"))
+        self.assertTrue(rule.mailing_id, "Saving the rule must create its tracking mailing.")
+        # Neither the preview nor the test mail queues a send.
+        self.assertFalse(rule.send_ids)
+        test_mails = [mail for mail in self._mails if "ilse.info@example.com" in ",".join(mail["email_to"])]
+        self.assertEqual(len(test_mails), 1, "The tour must send exactly one test mail to the salesperson.")
+        self.assertTrue(test_mails[0]["subject"].startswith("[Test]"))
+        self.assertIn(INFO_PRODUCT, test_mails[0]["body"])
