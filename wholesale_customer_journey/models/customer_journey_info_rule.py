@@ -684,14 +684,18 @@ class CustomerJourneyInfoRule(models.Model):
             due AS (
                 SELECT DISTINCT ON (COALESCE(c.customer_id, -c.res_id))
                        c.*,
-                       EXISTS (
+                       CASE WHEN c.customer_id IS NOT NULL THEN EXISTS (
                            SELECT 1 FROM customer_journey_info_send s
-                            WHERE s.company_id = %(company)s
+                            WHERE s.partner_id = c.customer_id AND s.company_id = %(company)s
                               AND s.state IN %(capped_states)s
-                              AND (s.partner_id = c.customer_id
-                                   OR (c.customer_id IS NULL AND s.res_model = %(model)s AND s.res_id = c.res_id))
-                              AND (s.state = 'pending' OR s.sent_date > %(cap_since)s)
-                       ) AS capped
+                              AND (s.state = 'pending' OR s.sent_date > %(cap_since)s))
+                       ELSE EXISTS (
+                           -- A lead without customer: the cap counts the sends about the lead.
+                           SELECT 1 FROM customer_journey_info_send s
+                            WHERE s.lead_id = c.res_id AND s.company_id = %(company)s
+                              AND s.state IN %(capped_states)s
+                              AND (s.state = 'pending' OR s.sent_date > %(cap_since)s))
+                       END AS capped
                   FROM c
                  WHERE c.res_id IS NOT NULL AND %(audience)s AND %(stop)s
               ORDER BY COALESCE(c.customer_id, -c.res_id), c.event_date, c.occurrence_key
@@ -706,7 +710,6 @@ class CustomerJourneyInfoRule(models.Model):
             rule=self.id,
             company=company_id,
             capped_states=CAPPED_STATES,
-            model=self.target_model,
             cap_since=cap_since,
             audience=SQL(" AND ").join(audience),
             stop=stop,
