@@ -440,7 +440,8 @@ class CustomerJourneyInfoRule(models.Model):
         Mailing = self.env["mailing.mailing"].sudo()
         for rule in self:
             vals = {
-                # The template's subject holds placeholders: the mailing's statistics show the rule.
+                # Touchpoint summaries and mailing statistics show this subject. The
+                # template's subject is unrendered inline code, so the rule's name is used.
                 "subject": rule.name,
                 "mailing_model_id": self.env["ir.model"]._get_id(rule.target_model),
                 "campaign_id": rule.campaign_id.id,
