@@ -468,13 +468,16 @@ class CustomerJourneyInfoSend(models.Model):
         """Return why ``item`` must not be sent, or False."""
         if not rule.active:
             return "rule_archived"
-        if record.id not in existing or not record.active:
+        if record.id not in existing:
             return "record_gone"
         if record._name == "crm.lead":
-            if record.probability >= 100 or record.stage_id.is_won:
+            # Odoo's CRM archives a lost lead, so an archived lead is a lost one.
+            if not record.active or record.probability >= 100 or record.stage_id.is_won:
                 return "lead_closed"
             if record.company_id and record.company_id != rule.company_id:
                 return "other_company"
+        elif not record.active:
+            return "record_gone"
         if customer.company_id and customer.company_id != rule.company_id:
             return "other_company"
         if rule.stop_stage_id and customer.journey_stage_id.sequence >= rule.stop_stage_id.sequence and customer.journey_stage_id:

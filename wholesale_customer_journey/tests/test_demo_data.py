@@ -396,3 +396,18 @@ class TestDemoInfoRules(TransactionCase, MockEmail):
         attachment_names = [attachment[0] for attachment in self._mails[0]["attachments"]]
         self.assertEqual(attachment_names, [datasheet.name])
         self.assertFalse(rule.send_ids, "a test mail is no send")
+
+    def test_info_lost_lead_skipped_as_closed(self):
+        rule = self.env.ref(f"{MODULE}.demo_info_rule_datasheets")
+        lead = self.env.ref(f"{MODULE}.demo_lead_bladgoud")
+        rule._queue_due_sends()
+        send = rule.send_ids.filtered(lambda send: send.res_id == lead.id)
+        self.assertEqual(send.state, "pending")
+
+        lead.action_set_lost()
+        with self.mock_mail_gateway():
+            self.Send._dispatch_pending(rule)
+
+        self.assertEqual(send.state, "skipped")
+        self.assertEqual(send.skip_reason, "lead_closed")
+        self.assertFalse(send.activity_id)
