@@ -4,6 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.tests import TransactionCase, tagged
 
 from ..models.res_partner import DEFAULT_STUCK_DAYS
@@ -232,3 +233,181 @@ class TestDemoData(TransactionCase):
 
         with self.assertRaises(ValueError):
             self.env["res.partner"]._journey_demo_date_past({xmlid.name: [10]})
+
+
+@tagged("post_install", "-at_install")
+class TestDemoInfoRules(TransactionCase, MockEmail):
+    """The demo product information rules are due for a few recent events of the demo past.
+
+    The demo sets each rule's Events From a few weeks back and creates no
+    send, so the first run of the scheduled action sends them.
+    """
+
+    # {rule xmlid: {customer xmlid: (outcome, skip reason)}} of the first run after the install.
+    EXPECTED_FIRST_RUN = {
+        "demo_info_rule_datasheets": {
+            "campaign_demo_partner_bloesem": ("mail", False),
+            "demo_partner_bladgoud": ("activity", False),
+            "demo_partner_kwispel": ("skipped", "blacklist"),
+        },
+        "demo_info_rule_consideration_garden": {
+            "demo_partner_zonnehof": ("activity", False),
+            "demo_partner_hooiberg": ("skipped", "opt_out"),
+        },
+        "demo_info_rule_quotation_follow_up": {
+            "demo_partner_korenbloem": ("mail", False),
+            "demo_partner_peeters": ("activity", False),
+        },
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rules = cls.env["customer.journey.info.rule"]
+        for xmlid in cls.EXPECTED_FIRST_RUN:
+            cls.rules |= cls.env.ref(f"{MODULE}.{xmlid}")
+        cls.Send = cls.env["customer.journey.info.send"]
+        cls.pot_45 = cls.env.ref(f"{MODULE}.demo_product_pot_45").product_tmpl_id
+
+    def _expected_outcomes(self, rule_xmlid):
+        return {
+            self.env.ref(f"{MODULE}.{customer}"): outcome
+            for customer, outcome in self.EXPECTED_FIRST_RUN[rule_xmlid].items()
+        }
+
+    def _run_demo_rules(self):
+        with self.mock_mail_gateway():
+            return self.Send._run_info_rules(rules=self.rules)
+
+    def test_info_rules_valid(self):
+        self.assertEqual(len(self.rules), 3)
+        for rule in self.rules:
+            with self.subTest(rule=rule.name):
+                self.assertTrue(rule.active)
+                self.assertFalse(rule.send_ids, "the demo creates no send")
+                self.assertTrue(rule.mailing_id, "the tracking mailing exists")
+                self.assertLess(rule.date_start, fields.Datetime.now() - timedelta(days=7))
+                # Run the constraints again on the loaded values.
+                rule._check_numbers()
+                rule._check_stages()
+                rule._check_mail_template()
+                rule._check_products()
+                rule._check_segment()
+                rule._check_filter_domain()
+
+    def test_info_preview_lists_first_run(self):
+        for rule_xmlid in self.EXPECTED_FIRST_RUN:
+            rule = self.env.ref(f"{MODULE}.{rule_xmlid}")
+            action = rule.action_preview_recipients()
+            preview = self.env[action["res_model"]].browse(action["res_id"])
+            outcomes = {
+                line.customer_id: (line.outcome, line.skip_reason) for line in preview.line_ids
+            }
+            with self.subTest(rule=rule.name):
+                self.assertEqual(outcomes, self._expected_outcomes(rule_xmlid))
+                self.assertEqual(preview.capped_count, 0)
+
+    def test_info_first_run_sends_as_designed(self):
+        totals = self._run_demo_rules()
+
+        self.assertEqual(totals.get("mail"), 2)
+        self.assertEqual(totals.get("activity"), 3)
+        self.assertEqual(totals.get("skipped"), 2)
+        self.assertFalse(totals.get("failed"))
+        for rule_xmlid in self.EXPECTED_FIRST_RUN:
+            rule = self.env.ref(f"{MODULE}.{rule_xmlid}")
+            outcomes = {send.partner_id: (send.state, send.skip_reason) for send in rule.send_ids}
+            with self.subTest(rule=rule.name):
+                self.assertEqual(outcomes, self._expected_outcomes(rule_xmlid))
+
+    def test_info_first_run_mails_stay_queued(self):
+        self._run_demo_rules()
+
+        traces = self.rules.send_ids.trace_id
+        mails = self.env["mail.mail"].search([("mailing_trace_ids", "in", traces.ids)])
+        self.assertEqual(len(mails), 2)
+        self.assertEqual(set(mails.mapped("state")), {"outgoing"})
+        self.assertFalse(self._mails, "the run queues mails and sends none")
+
+    def test_info_activities_for_salesperson(self):
+        self._run_demo_rules()
+
+        activity_sends = self.rules.send_ids.filtered(lambda send: send.state == "activity")
+        meeting = self.env.ref("mail.mail_activity_data_meeting")
+        for send in activity_sends:
+            with self.subTest(customer=send.partner_id.name):
+                # Each of these customers prefers a visit, and has Mitchell Admin as salesperson.
+                self.assertEqual(send.activity_id.activity_type_id, meeting)
+                self.assertEqual(send.activity_id.user_id, self.env.ref("base.user_admin"))
+                self.assertEqual(send.activity_id.res_id, send.res_id)
+
+    def test_info_mail_attaches_quote_documents(self):
+        self._run_demo_rules()
+
+        send = self.env.ref(f"{MODULE}.demo_info_rule_datasheets").send_ids.filtered(
+            lambda send: send.state == "mail"
+        )
+        mail = self.env["mail.mail"].search([("mailing_trace_ids", "in", send.trace_id.ids)])
+        datasheet = self.env.ref(f"{MODULE}.demo_info_document_pot_45_datasheet")
+        hidden = self.env.ref(f"{MODULE}.demo_info_document_pot_45_purchase_prices")
+        self.assertIn(self.pot_45, send.product_ids)
+        self.assertEqual(mail.attachment_ids, datasheet.ir_attachment_id)
+        self.assertNotIn(hidden.ir_attachment_id, mail.attachment_ids)
+        self.assertTrue(datasheet.raw.startswith(b"%PDF-"))
+        self.assertIn(b"%%EOF", datasheet.raw)
+
+    def test_info_mail_links_url_documents(self):
+        self._run_demo_rules()
+
+        rule = self.env.ref(f"{MODULE}.demo_info_rule_datasheets")
+        send = rule.send_ids.filtered(lambda send: send.state == "mail")
+        mail = self.env["mail.mail"].search([("mailing_trace_ids", "in", send.trace_id.ids)])
+        for xmlid in ("demo_info_document_pot_45_page", "demo_info_document_potting_soil_safety"):
+            document = self.env.ref(f"{MODULE}.{xmlid}")
+            with self.subTest(document=document.name):
+                # The link is a tracked link of the rule's mailing, with the document's name as label.
+                tracker = self.env["link.tracker"].search(
+                    [("url", "=", document.url), ("mass_mailing_id", "=", rule.mailing_id.id)]
+                )
+                self.assertTrue(tracker)
+                self.assertIn(tracker.short_url, mail.body_html)
+                self.assertIn(document.name, mail.body_html)
+
+    def test_info_second_run_sends_nothing(self):
+        self._run_demo_rules()
+        sends = self.rules.send_ids
+
+        totals = self._run_demo_rules()
+
+        self.assertFalse(totals.get("queued"))
+        self.assertEqual(self.rules.send_ids, sends)
+
+    def test_info_send_test_to_me(self):
+        rule = self.env.ref(f"{MODULE}.demo_info_rule_datasheets")
+        admin = self.env.ref("base.user_admin")
+        datasheet = self.env.ref(f"{MODULE}.demo_info_document_pot_45_datasheet")
+
+        with self.mock_mail_gateway():
+            rule.with_user(admin).action_send_test()
+
+        self.assertEqual(len(self._mails), 1)
+        self.assertEqual(self._mails[0]["email_to"], [admin.email_formatted])
+        self.assertTrue(self._mails[0]["subject"].startswith("[Test] "))
+        attachment_names = [attachment[0] for attachment in self._mails[0]["attachments"]]
+        self.assertEqual(attachment_names, [datasheet.name])
+        self.assertFalse(rule.send_ids, "a test mail is no send")
+
+    def test_info_lost_lead_skipped_as_closed(self):
+        rule = self.env.ref(f"{MODULE}.demo_info_rule_datasheets")
+        lead = self.env.ref(f"{MODULE}.demo_lead_bladgoud")
+        rule._queue_due_sends()
+        send = rule.send_ids.filtered(lambda send: send.res_id == lead.id)
+        self.assertEqual(send.state, "pending")
+
+        lead.action_set_lost()
+        with self.mock_mail_gateway():
+            self.Send._dispatch_pending(rule)
+
+        self.assertEqual(send.state, "skipped")
+        self.assertEqual(send.skip_reason, "lead_closed")
+        self.assertFalse(send.activity_id)
