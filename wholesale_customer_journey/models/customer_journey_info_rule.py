@@ -215,14 +215,6 @@ class CustomerJourneyInfoRule(models.Model):
     clicked_ratio = fields.Float(string="Click Rate (%)", compute="_compute_statistics")
     converted_ratio = fields.Float(string="Conversion Rate (%)", compute="_compute_statistics")
 
-    _sql_constraints = [
-        (
-            "delay_days_positive",
-            "CHECK(delay_days >= 0)",
-            "The delay of a product information rule cannot be negative.",
-        ),
-    ]
-
     # ------------------------------------------------------------
     # FIELDS
     # ------------------------------------------------------------

@@ -1175,9 +1175,11 @@ class TestInfoRuleConstraints(InfoMailingCase):
 
         self.assertIn("Delay (Days)", str(error.exception))
 
-    def test_negative_delay_rejected_by_database(self):
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+    def test_negative_delay_on_create(self):
+        with self.assertRaises(ValidationError) as error:
             self._create_rule(delay_days=-1)
+
+        self.assertIn("Delay (Days)", str(error.exception))
 
     def test_stage_trigger_needs_stage(self):
         self._assert_rejected("Stage Reached", trigger="stage", trigger_stage_id=False)
