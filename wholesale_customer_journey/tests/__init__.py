@@ -12,4 +12,5 @@ from . import test_funnel_report
 from . import test_campaign_report
 from . import test_segments
 from . import test_campaign_responses
+from . import test_product_interest
 from . import test_info_mailing
