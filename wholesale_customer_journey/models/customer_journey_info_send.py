@@ -265,6 +265,8 @@ class CustomerJourneyInfoSend(models.Model):
         _logger.info("Product information: start, %s active rules", len(rules))
         totals = Counter()
         for company in rules.company_id:
+            if commit:
+                self._begin_selection_transaction()
             # One selection per company at a time: two at once could each queue a mail
             # for one customer, which the frequency cap forbids.
             self.env.cr.execute(
@@ -280,6 +282,9 @@ class CustomerJourneyInfoSend(models.Model):
             )
             if commit:
                 self.env.cr.commit()
+        if commit:
+            # The batches run in new transactions, at Odoo's usual isolation level.
+            self.env.cr.commit()
         _logger.info("Product information: %s sends queued", totals["queued"])
         totals.update(self._dispatch_pending(rules, batch_size=batch_size, commit=commit))
         if totals["mail"]:
@@ -290,6 +295,21 @@ class CustomerJourneyInfoSend(models.Model):
             time.monotonic() - start,
         )
         return dict(totals)
+
+    @api.model
+    def _begin_selection_transaction(self):
+        """Commit, and run the next transaction at READ COMMITTED.
+
+        The selection lock keeps two selections of a company apart only if
+        the second sees the sends that the first committed. At Odoo's
+        REPEATABLE READ, a transaction that took its snapshot before the
+        first selection was committed does not see them: it would queue the
+        same triples again (a serialization failure) or queue another rule's
+        mail for the same customers (a broken frequency cap). At READ
+        COMMITTED each statement that runs under the lock sees them.
+        """
+        self.env.cr.commit()
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
     def _dispatch_pending(self, rules, batch_size=DISPATCH_BATCH_SIZE, commit=False):
