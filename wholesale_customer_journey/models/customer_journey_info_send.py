@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 import lxml.html
 import markupsafe
+import psycopg2.errors
 
 from odoo import _, api, fields, models
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
@@ -19,6 +20,9 @@ _logger = logging.getLogger(__name__)
 
 # Sends handled in one transaction of the scheduled action.
 DISPATCH_BATCH_SIZE = 200
+# Maximum number of attempts to lock a batch while other workers keep sending
+# the sends that this worker's snapshot shows as pending.
+LOCK_ATTEMPTS = 5
 SKIP_REASONS = [
     ("rule_archived", "Rule Archived"),
     ("record_gone", "Lead or Customer Removed"),
@@ -265,6 +269,8 @@ class CustomerJourneyInfoSend(models.Model):
         _logger.info("Product information: start, %s active rules", len(rules))
         totals = Counter()
         for company in rules.company_id:
+            if commit:
+                self._begin_selection_transaction()
             # One selection per company at a time: two at once could each queue a mail
             # for one customer, which the frequency cap forbids.
             self.env.cr.execute(
@@ -280,6 +286,9 @@ class CustomerJourneyInfoSend(models.Model):
             )
             if commit:
                 self.env.cr.commit()
+        if commit:
+            # The batches run in new transactions, at Odoo's usual isolation level.
+            self.env.cr.commit()
         _logger.info("Product information: %s sends queued", totals["queued"])
         totals.update(self._dispatch_pending(rules, batch_size=batch_size, commit=commit))
         if totals["mail"]:
@@ -290,6 +299,21 @@ class CustomerJourneyInfoSend(models.Model):
             time.monotonic() - start,
         )
         return dict(totals)
+
+    @api.model
+    def _begin_selection_transaction(self):
+        """Commit, and run the next transaction at READ COMMITTED.
+
+        The selection lock keeps two selections of a company apart only if
+        the second sees the sends that the first committed. At Odoo's
+        REPEATABLE READ, a transaction that took its snapshot before the
+        first selection was committed does not see them: it would queue the
+        same triples again (a serialization failure) or queue another rule's
+        mail for the same customers (a broken frequency cap). At READ
+        COMMITTED each statement that runs under the lock sees them.
+        """
+        self.env.cr.commit()
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
     def _dispatch_pending(self, rules, batch_size=DISPATCH_BATCH_SIZE, commit=False):
@@ -308,20 +332,7 @@ class CustomerJourneyInfoSend(models.Model):
         remaining = self.env.cr.fetchone()[0]
         done = 0
         while True:
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT id FROM customer_journey_info_send
-                     WHERE state = 'pending' AND rule_id = ANY(%s)
-                  ORDER BY id
-                     LIMIT %s
-                       FOR NO KEY UPDATE SKIP LOCKED
-                    """,
-                    rules.ids,
-                    batch_size,
-                )
-            )
-            ids = [row[0] for row in self.env.cr.fetchall()]
+            ids = self._lock_pending_batch(rules, batch_size, can_retry=commit)
             if not ids:
                 break
             batch_totals = self.sudo().browse(ids)._dispatch()
@@ -340,6 +351,42 @@ class CustomerJourneyInfoSend(models.Model):
                 if len(ids) < batch_size:
                     break
         return totals
+
+    @api.model
+    def _lock_pending_batch(self, rules, batch_size, can_retry=False):
+        """Lock and return the ids of the next pending sends of ``rules`` that no other worker holds.
+
+        At REPEATABLE READ, PostgreSQL cannot lock a send that another worker
+        sent and committed after this transaction's snapshot was taken, and
+        raises a serialization failure. With ``can_retry`` (the transaction
+        holds no change of this run), the transaction is rolled back and the
+        lock taken again, in a new snapshot that shows the send as sent.
+        """
+        query = SQL(
+            """
+            SELECT id FROM customer_journey_info_send
+             WHERE state = 'pending' AND rule_id = ANY(%s)
+          ORDER BY id
+             LIMIT %s
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            rules.ids,
+            batch_size,
+        )
+        for attempt in range(1, LOCK_ATTEMPTS + 1):
+            try:
+                self.env.cr.execute(query, log_exceptions=False)
+                return [row[0] for row in self.env.cr.fetchall()]
+            except psycopg2.errors.SerializationFailure:
+                if not can_retry or attempt == LOCK_ATTEMPTS:
+                    raise
+                _logger.info(
+                    "Product information: pending sends of rules %s were sent by another worker "
+                    "meanwhile, locking again (attempt %s of %s)",
+                    rules.ids, attempt + 1, LOCK_ATTEMPTS,
+                )
+                self.env.cr.rollback()
+        return []
 
     def _dispatch(self):
         """Send each pending send in ``self``: a mail, an activity, or a skip with its reason.
