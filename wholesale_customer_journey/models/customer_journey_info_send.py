@@ -662,7 +662,9 @@ class CustomerJourneyInfoSend(models.Model):
                     ],
                 }
             )
-        mails = self.env["mail.mail"].sudo().create(mail_vals_list)
+        # The mail becomes a touchpoint when its trace is sent (origin info_mail).
+        # Its queued message must not also count as a mail to the customer.
+        mails = self.env["mail.mail"].sudo().with_context(journey_skip_message_touchpoint=True).create(mail_vals_list)
         self._log_on_records(rule, plans)
         return {plan["send_id"]: mail.mailing_trace_ids[:1] for plan, mail in zip(plans, mails)}
 

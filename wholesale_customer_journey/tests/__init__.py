@@ -12,3 +12,4 @@ from . import test_funnel_report
 from . import test_campaign_report
 from . import test_segments
 from . import test_campaign_responses
+from . import test_info_mail_batch
