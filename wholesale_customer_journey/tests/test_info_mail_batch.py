@@ -53,6 +53,19 @@ class TestInfoMailBatch(JourneyCase):
             [("mailing_id", "=", self.rule.mailing_id.id), ("model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
         )
 
+    def _dispatch_query_count(self, count):
+        """Queue the sends of ``count`` new leads and return the queries of their one batch."""
+        leads = self._create_interested_leads(count)
+        self.assertEqual(self.rule._queue_due_sends(), count)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        queries_before = self.env.cr.sql_log_count
+        totals = self.Send._dispatch_pending(self.rule, batch_size=50)
+        queries = self.env.cr.sql_log_count - queries_before
+        self.assertEqual(totals["mail"], count)
+        self.assertEqual(len(self._info_mails(leads)), count)
+        return queries
+
     def test_info_mail_touchpoint_once_when_sent(self):
         lead = self._create_interested_leads(1)
         customer = lead.partner_id.commercial_partner_id
@@ -74,3 +87,12 @@ class TestInfoMailBatch(JourneyCase):
             Touchpoint.search([("origin", "=", "message"), ("res_model", "=", "crm.lead"), ("res_id", "=", lead.id)]),
             "the sent mail is recorded once, as product information sent",
         )
+
+    def test_batch_queries_independent_of_size(self):
+        # The first batch fills Odoo's caches (templates, model ids, references).
+        self._dispatch_query_count(1)
+
+        two = self._dispatch_query_count(2)
+        six = self._dispatch_query_count(6)
+
+        self.assertEqual(six, two, "a batch reads its records in a fixed number of queries")
