@@ -624,7 +624,8 @@ class CustomerJourneyInfoSend(models.Model):
         template = rule.mail_template_id.sudo()
         res_ids = [plan["res_id"] for plan in plans]
         payload = self._get_render_payload(rule, plans)
-        rendered = template.with_context(journey_info_payload=payload)._generate_template(
+        # The batch compiles the template's body once per language (see ir.qweb _compile).
+        rendered = template.with_context(journey_info_payload=payload, journey_info_qweb_cache={})._generate_template(
             res_ids, ("subject", "body_html", "email_from", "reply_to", "mail_server_id", "attachment_ids")
         )
         bodies = self._shorten_links(rule, {res_id: rendered[res_id].get("body_html") for res_id in res_ids})

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -53,6 +54,23 @@ class TestInfoMailBatch(JourneyCase):
             [("mailing_id", "=", self.rule.mailing_id.id), ("model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
         )
 
+    def _dispatch_compile_count(self, count):
+        """Queue the sends of ``count`` new leads and return how often their batch compiled QWeb code."""
+        leads = self._create_interested_leads(count)
+        self.rule._queue_due_sends()
+        IrQWeb = type(self.env["ir.qweb"])
+        generate_code = IrQWeb._generate_code
+        templates = []
+
+        def counted_generate_code(qweb, template):
+            templates.append(template)
+            return generate_code(qweb, template)
+
+        with patch.object(IrQWeb, "_generate_code", counted_generate_code):
+            self.Send._dispatch_pending(self.rule, batch_size=50)
+        self.assertEqual(len(self._info_mails(leads)), count)
+        return len(templates)
+
     def _dispatch_query_count(self, count):
         """Queue the sends of ``count`` new leads and return the queries of their one batch."""
         leads = self._create_interested_leads(count)
@@ -88,6 +106,18 @@ class TestInfoMailBatch(JourneyCase):
             "the sent mail is recorded once, as product information sent",
         )
 
+    def test_batch_renders_each_lead(self):
+        leads = self._create_interested_leads(3)
+
+        self.Send._run_info_rules(self.rule)
+
+        for lead in leads:
+            body = str(self._info_mails(lead).body_html)
+            self.assertIn(f"Dear {lead.contact_name},", body)
+            self.assertIn("Terracotta pot 20 cm", body)
+        bodies = {str(mail.body_html) for mail in self._info_mails(leads)}
+        self.assertEqual(len(bodies), 3, "one body per lead, from one compiled template")
+
     def test_batch_queries_independent_of_size(self):
         # The first batch fills Odoo's caches (templates, model ids, references).
         self._dispatch_query_count(1)
@@ -96,3 +126,10 @@ class TestInfoMailBatch(JourneyCase):
         six = self._dispatch_query_count(6)
 
         self.assertEqual(six, two, "a batch reads its records in a fixed number of queries")
+
+    def test_batch_compiles_body_once(self):
+        one = self._dispatch_compile_count(1)
+
+        four = self._dispatch_compile_count(4)
+
+        self.assertEqual(four, one, "the leads of a batch share one compiled mail body")
