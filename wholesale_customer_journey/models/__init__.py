@@ -33,6 +33,7 @@ from . import mailing_trace
 from . import link_tracker
 from . import mail_thread
 from . import product_template
+from . import ir_qweb
 from . import customer_journey_info_rule
 from . import customer_journey_info_send
 from . import customer_journey_info_preview

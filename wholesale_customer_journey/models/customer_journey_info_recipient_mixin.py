@@ -27,7 +27,9 @@ class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
         payload = self.env.context.get("journey_info_payload", {}).get(self.id)
         if payload:
             rule = self.env["customer.journey.info.rule"].sudo().browse(payload["rule_id"])
-            return Product.browse(payload["product_ids"])._journey_info_lines(payload["prices"], rule.company_id)
+            return Product.browse(payload["product_ids"])._journey_info_lines(
+                payload["prices"], rule.company_id, links=payload.get("links")
+            )
         customer = self._journey_info_customer()
         company = self.company_id or customer.company_id or self.env.company
         products = self.env["customer.journey.interest"].sudo().search(

@@ -481,8 +481,9 @@ class CustomerJourneyInfoSend(models.Model):
         for item in items:
             item.update(route=False, skip_reason=False, skip_detail=False, contact=False, email=False, user=False)
             item["product_ids"] = products.get(item["occurrence_key"], [])
-            record = Model.browse(item["res_id"])
-            customer = customers.browse(item["customer_id"]) if item["customer_id"] else customers.browse()
+            # Keep the batch's prefetch, so that each field is read once for all records.
+            record = Model.browse(item["res_id"]).with_prefetch(records._prefetch_ids)
+            customer = customers.browse(item["customer_id"] or []).with_prefetch(customers._prefetch_ids)
             item["skip_reason"] = self._get_skip_reason(rule, item, record, existing, customer, opened_orders)
             if item["skip_reason"]:
                 continue
@@ -624,25 +625,36 @@ class CustomerJourneyInfoSend(models.Model):
         interest_products = defaultdict(lambda: Product)
         for interest in interests:
             interest_products[interest.partner_id.id] |= interest.product_tmpl_id
+        # Check existence once per model for the whole batch, because exists() costs a query per call.
+        events = self.env["customer.journey.interest"].sudo().browse(
+            [res_id for _item, res_id in by_model.get("interest", [])]
+        ).exists()
+        existing_event_ids = set(events.ids)
         for item, interest_id in by_model.get("interest", []):
-            interest = self.env["customer.journey.interest"].sudo().browse(interest_id)
-            if interest.exists() and interest.product_tmpl_id:
+            if interest_id not in existing_event_ids:
+                continue
+            interest = events.browse(interest_id).with_prefetch(events._prefetch_ids)
+            if interest.product_tmpl_id:
                 result[item["occurrence_key"]] = interest.product_tmpl_id | interest_products[item["customer_id"]]
-            elif interest.exists():
+            else:
                 # A category interest: the customer's products of interest in that category.
                 result[item["occurrence_key"]] = interest_products[item["customer_id"]].filtered(
                     lambda template, categ=interest.categ_id: template.categ_id == categ
                     or categ.parent_path and (template.categ_id.parent_path or "").startswith(categ.parent_path)
                 )
-        orders = self.env["sale.order"].sudo().browse([res_id for _item, res_id in by_model.get("sale.order", [])])
+        orders = self.env["sale.order"].sudo().browse(
+            [res_id for _item, res_id in by_model.get("sale.order", [])]
+        ).exists()
+        existing_order_ids = set(orders.ids)
         for item, order_id in by_model.get("sale.order", []):
-            order = orders.browse(order_id)
-            if order.exists():
+            if order_id in existing_order_ids:
+                order = orders.browse(order_id).with_prefetch(orders._prefetch_ids)
                 result[item["occurrence_key"]] = order.order_line.product_template_id
-        leads = self.env["crm.lead"].sudo().browse([res_id for _item, res_id in by_model.get("crm.lead", [])])
+        leads = self.env["crm.lead"].sudo().browse([res_id for _item, res_id in by_model.get("crm.lead", [])]).exists()
+        existing_lead_ids = set(leads.ids)
         for item, lead_id in by_model.get("crm.lead", []):
-            lead = leads.browse(lead_id)
-            if lead.exists():
+            if lead_id in existing_lead_ids:
+                lead = leads.browse(lead_id).with_prefetch(leads._prefetch_ids)
                 result[item["occurrence_key"]] = lead.journey_interest_product_ids | interest_products[
                     item["customer_id"]
                 ]
@@ -662,7 +674,8 @@ class CustomerJourneyInfoSend(models.Model):
         template = rule.mail_template_id.sudo()
         res_ids = [plan["res_id"] for plan in plans]
         payload = self._get_render_payload(rule, plans)
-        rendered = template.with_context(journey_info_payload=payload)._generate_template(
+        # The batch compiles the template's body once per language (see ir.qweb _compile).
+        rendered = template.with_context(journey_info_payload=payload, journey_info_qweb_cache={})._generate_template(
             res_ids, ("subject", "body_html", "email_from", "reply_to", "mail_server_id", "attachment_ids")
         )
         bodies = self._shorten_links(rule, {res_id: rendered[res_id].get("body_html") for res_id in res_ids})
@@ -713,7 +726,9 @@ class CustomerJourneyInfoSend(models.Model):
                     ],
                 }
             )
-        mails = self.env["mail.mail"].sudo().create(mail_vals_list)
+        # The mail becomes a touchpoint when its trace is sent (origin info_mail).
+        # Its queued message must not also count as a mail to the customer.
+        mails = self.env["mail.mail"].sudo().with_context(journey_skip_message_touchpoint=True).create(mail_vals_list)
         self._log_on_records(rule, plans)
         return {plan["send_id"]: mail.mailing_trace_ids[:1] for plan, mail in zip(plans, mails)}
 
@@ -722,26 +737,37 @@ class CustomerJourneyInfoSend(models.Model):
         """Return {record id: product data} that the template's product lines read.
 
         Prices come from each customer's pricelist, computed once per
-        pricelist for all products of the batch.
+        pricelist for all products of the batch. The customers' pricelists
+        and the products' link documents are read once for the batch.
         """
         Product = self.env["product.template"].sudo()
         payload = {}
         by_pricelist = defaultdict(set)
         pricelists = {}
+        customers = (
+            self.env["res.partner"].sudo().browse({plan["customer_id"] for plan in plans if plan["customer_id"]})
+        ).with_company(rule.company_id)
+        default_pricelist = None
         for plan in plans:
-            customer = self.env["res.partner"].sudo().browse(plan["customer_id"])
-            pricelist = Product._journey_info_pricelist(customer, rule.company_id)
+            customer = customers.browse(plan["customer_id"] or []).with_prefetch(customers._prefetch_ids)
+            pricelist = customer.property_product_pricelist
+            if not pricelist:
+                if default_pricelist is None:
+                    default_pricelist = Product._journey_info_pricelist(customers.browse(), rule.company_id)
+                pricelist = default_pricelist
             pricelists[plan["res_id"]] = pricelist
             by_pricelist[pricelist].update(plan["product_ids"])
         prices = {}
         for pricelist, product_ids in by_pricelist.items():
             prices[pricelist] = Product.browse(product_ids).with_company(rule.company_id)._journey_info_prices(pricelist)
+        links = Product._journey_info_links({product_id for plan in plans for product_id in plan["product_ids"]})
         for plan in plans:
             pricelist = pricelists[plan["res_id"]]
             payload[plan["res_id"]] = {
                 "rule_id": rule.id,
                 "product_ids": plan["product_ids"],
                 "prices": {product_id: prices[pricelist][product_id] for product_id in plan["product_ids"]},
+                "links": links,
             }
         return payload
 
@@ -806,7 +832,7 @@ class CustomerJourneyInfoSend(models.Model):
             user = plan["user"]
             activity_type = self.env.ref(ACTIVITY_TYPES.get(plan["channel"], "mail.mail_activity_data_todo"))
             lines = Product.with_context(lang=user.lang or self.env.lang).browse(plan["product_ids"])._journey_info_lines(
-                payload[plan["res_id"]]["prices"], rule.company_id
+                payload[plan["res_id"]]["prices"], rule.company_id, links=payload[plan["res_id"]]["links"]
             )
             note = self.env["ir.qweb"].with_context(lang=user.lang)._render(
                 "wholesale_customer_journey.info_activity_note",

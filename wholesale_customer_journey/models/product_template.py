@@ -84,20 +84,30 @@ class ProductTemplate(models.Model):
                 result[template_id].append(document.ir_attachment_id.id)
         return dict(result)
 
-    def _journey_info_lines(self, prices, company):
-        """Return the product information of ``self`` as dicts, in the current language.
-
-        :param prices: {template id: (unit price, currency id)}
-        :return: [{product, name, description, price, uom, availability, links}]
-        """
-        documents = self._journey_info_document_records(self.ids)
+    @api.model
+    def _journey_info_links(self, template_ids):
+        """Return {template id: [(name, url)]} of the link documents to list."""
+        templates = self.sudo().browse(template_ids)
+        documents = self._journey_info_document_records(templates.ids)
         links = defaultdict(list)
-        variant_templates = {variant.id: variant.product_tmpl_id.id for variant in self.product_variant_ids}
+        variant_templates = {variant.id: variant.product_tmpl_id.id for variant in templates.product_variant_ids}
         for document in documents.filtered(lambda doc: doc.type == "url" and doc.url):
             template_id = (
                 document.res_id if document.res_model == "product.template" else variant_templates.get(document.res_id)
             )
             links[template_id].append((document.name, document.url))
+        return dict(links)
+
+    def _journey_info_lines(self, prices, company, links=None):
+        """Return the product information of ``self`` as dicts, in the current language.
+
+        :param prices: {template id: (unit price, currency id)}
+        :param links: {template id: [(name, url)]} read for a whole batch, or
+            None to read the link documents of ``self``
+        :return: [{product, name, description, price, uom, availability, links}]
+        """
+        if links is None:
+            links = self._journey_info_links(self.ids)
         lines = []
         for template in self:
             price, currency_id = prices.get(template.id, (template.list_price, company.currency_id.id))

@@ -14,3 +14,4 @@ from . import test_segments
 from . import test_campaign_responses
 from . import test_product_interest
 from . import test_info_mailing
+from . import test_info_mail_batch
