@@ -13,6 +13,7 @@ from . import customer_journey_document_mixin
 from . import crm_lead
 from . import sale_order
 from . import mail_message
+from . import mail_mail
 from . import mail_activity
 from . import mail_activity_type
 from . import sales_history_import

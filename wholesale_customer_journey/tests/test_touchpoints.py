@@ -269,3 +269,30 @@ class TestTouchpoints(JourneyCase):
         touchpoint = self._touchpoints(source_key=f"mail.message,{message.id}")
         self.assertEqual(touchpoint.direction, "outbound")
         self.assertEqual(touchpoint.partner_id, self.customer)
+
+    def test_mailing_mail_no_touchpoint_when_queued(self):
+        lead = self.env["crm.lead"].create({"name": "Potten", "partner_id": self.contact.id})
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": "Voorjaarsactie potten",
+                "mailing_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "state": "done",
+            }
+        )
+        mail_vals = {
+            "subject": "Voorjaarsactie potten",
+            "body_html": "<p>Onze voorjaarsactie</p>",
+            "email_to": self.contact.email,
+            "model": "crm.lead",
+            "res_id": lead.id,
+            "message_type": "email_outgoing",
+        }
+        before = self._touchpoints(res_model="crm.lead", res_id=lead.id)
+
+        self.env["mail.mail"].create([dict(mail_vals, mailing_id=mailing.id), dict(mail_vals, subject="Offerte potten")])
+
+        # The campaign mail counts through its trace, once the recipient responds.
+        # The same mail without a mailing is a mail to the customer at once.
+        new_touchpoints = self._touchpoints(res_model="crm.lead", res_id=lead.id) - before
+        self.assertEqual(len(new_touchpoints), 1)
+        self.assertIn("Offerte potten", new_touchpoints.name)
