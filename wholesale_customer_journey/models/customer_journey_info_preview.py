@@ -35,6 +35,11 @@ class CustomerJourneyInfoPreview(models.TransientModel):
         self.due_count, self.capped_count = self.env.cr.fetchone()
         self.env.cr.execute(rule._get_due_sql(now, limit=PREVIEW_LIMIT))
         rows = self.env.cr.dictfetchall()
+        # The selection runs as superuser: list only the records the user may read.
+        readable = set(
+            self.env[rule.target_model].browse([row["res_id"] for row in rows])._filtered_access("read").ids
+        )
+        rows = [row for row in rows if row["res_id"] in readable]
         items = [
             {
                 "send_id": index,

@@ -14,6 +14,20 @@ class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
         partner = self.partner_id if self._name == "crm.lead" else self
         return partner.commercial_partner_id
 
+    def _journey_info_company(self):
+        """Return the company that sends the product information mail about the record.
+
+        The rule's company in a run of the scheduled action, else the
+        record's company, else the current one. The templates take the
+        sender and the signature from it: the scheduled action runs as
+        OdooBot, whose company says nothing about the mail.
+        """
+        self.ensure_one()
+        payload = self.env.context.get("journey_info_payload", {}).get(self.id)
+        if payload:
+            return self.env["customer.journey.info.rule"].sudo().browse(payload["rule_id"]).company_id
+        return self.company_id or self.env.company
+
     def _journey_info_product_lines(self):
         """Return the product lines that the product information mail shows, in the current language.
 
@@ -33,7 +47,14 @@ class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
         customer = self._journey_info_customer()
         company = self.company_id or customer.company_id or self.env.company
         products = self.env["customer.journey.interest"].sudo().search(
-            [("partner_id", "=", customer.id), ("product_tmpl_id", "!=", False)], limit=5
+            [
+                ("partner_id", "=", customer.id),
+                ("product_tmpl_id", "!=", False),
+                # As superuser: only what the company that renders the preview may show.
+                ("company_id", "=", company.id),
+                ("product_tmpl_id.company_id", "in", [company.id, False]),
+            ],
+            limit=5,
         ).product_tmpl_id
         if self._name == "crm.lead":
             products = (self.journey_interest_product_ids | products)[:5]

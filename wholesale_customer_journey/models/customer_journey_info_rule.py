@@ -1,11 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
 
 TRIGGERS = [
     ("stage", "Journey Stage Reached"),
@@ -23,6 +28,8 @@ SEGMENT_TARGETS = {"lead": ("lead",), "customer": ("company", "contact")}
 MAX_RULE_DAYS = 3650
 # A customer receives no more product information than this many products in one mail.
 MAX_PRODUCTS_LIMIT = 50
+# Due pairs that Send Test to Me reads to find one whose record the user may read.
+SAMPLE_CANDIDATES = 50
 # Send states that count for the frequency cap: sent or about to be.
 CAPPED_STATES = ("pending", "mail", "activity")
 # Key of the transaction-level advisory lock that lets one worker at a time
@@ -87,7 +94,8 @@ class CustomerJourneyInfoRule(models.Model):
     )
     filter_domain = fields.Char(
         string="Extra Filter",
-        help="Only the leads or customers that match this filter are reached.",
+        help="Only the leads or customers that match this filter are reached. In the filter, "
+        "the current user is the rule's Responsible and the current company is the rule's.",
     )
 
     # Trigger
@@ -123,6 +131,8 @@ class CustomerJourneyInfoRule(models.Model):
         string="Events From",
         required=True,
         default=fields.Datetime.now,
+        # A copy starts now: it would send again every event that the original sent.
+        copy=False,
         help="Only events from this moment on trigger the rule, so that a new rule does "
         "not send for events of the past.",
     )
@@ -178,6 +188,12 @@ class CustomerJourneyInfoRule(models.Model):
         "utm.campaign",
         string="Campaign",
         help="Campaign of the sent mails and of their tracked links.",
+    )
+    selection_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last run of the scheduled action could not select this rule's due "
+        "events. The other rules were not held back.",
     )
     mailing_id = fields.Many2one(
         "mailing.mailing",
@@ -410,6 +426,9 @@ class CustomerJourneyInfoRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("target") and "mail_template_id" not in vals:
+                vals["mail_template_id"] = self._get_default_template(vals["target"]).id
         rules = super().create(vals_list)
         rules._sync_tracking_mailing()
         return rules
@@ -449,7 +468,8 @@ class CustomerJourneyInfoRule(models.Model):
                     name=_("Product information: %(rule)s", rule=rule.name),
                     state="done",
                     body_html=False,
-                    mailing_domain="[]",
+                    # Nobody: the mails are created by the scheduled action, never from this domain.
+                    mailing_domain="[('id', '=', 0)]",
                     user_id=rule.user_id.id or self.env.user.id,
                 )
             )
@@ -465,7 +485,14 @@ class CustomerJourneyInfoRule(models.Model):
         text = (self.filter_domain or "").strip()
         if not text or text == "[]":
             return None
-        eval_context = self.env["customer.journey.segment"]._get_filter_eval_context()
+        # The scheduled action and Preview Recipients must select the same records, whoever
+        # runs them: uid is the rule's Responsible, and the company is the rule's.
+        eval_context = dict(
+            self.env["customer.journey.segment"]._get_filter_eval_context(),
+            uid=self.user_id.id or SUPERUSER_ID,
+            company_id=self.company_id.id,
+            company_ids=self.company_id.ids,
+        )
         try:
             domain = safe_eval(text, eval_context)
             if not isinstance(domain, (list, tuple)):
@@ -509,9 +536,11 @@ class CustomerJourneyInfoRule(models.Model):
                        'history,' || h.id AS occurrence_key, h.date_start AS event_date
                   FROM customer_journey_history h
                  WHERE h.stage_id = %s AND h.date_start >= %s
+                   AND (h.company_id = %s OR h.company_id IS NULL)
                 """,
                 self.trigger_stage_id.id,
                 self.date_start,
+                company_id,
             )
         if self.trigger == "interest":
             categ_ids = self._get_scope_categ_ids()
@@ -594,7 +623,7 @@ class CustomerJourneyInfoRule(models.Model):
             )
         raise UserError(_("Unknown trigger %(trigger)s.", trigger=self.trigger))
 
-    def _get_due_sql(self, now, limit=None):
+    def _get_due_sql(self, now, limit=None, one_per_customer=True):
         """Return the SQL of the rule's due (record, occurrence) pairs, at most one per customer.
 
         Columns: occurrence_key, res_id (the lead or customer reached),
@@ -675,8 +704,7 @@ class CustomerJourneyInfoRule(models.Model):
                          WHERE s.rule_id = %(rule)s AND s.occurrence_key = occ.occurrence_key)
             ),
             due AS (
-                SELECT DISTINCT ON (COALESCE(c.customer_id, -c.res_id))
-                       c.*,
+                SELECT %(distinct)s c.*,
                        CASE WHEN c.customer_id IS NOT NULL THEN EXISTS (
                            SELECT 1 FROM customer_journey_info_send s
                             WHERE s.partner_id = c.customer_id AND s.company_id = %(company)s
@@ -707,6 +735,7 @@ class CustomerJourneyInfoRule(models.Model):
             audience=SQL(" AND ").join(audience),
             stop=stop,
             limit=SQL("LIMIT %s", limit) if limit else SQL(""),
+            distinct=SQL("DISTINCT ON (COALESCE(c.customer_id, -c.res_id))") if one_per_customer else SQL(""),
         )
 
     def _queue_due_sends(self, now=None):
@@ -715,52 +744,113 @@ class CustomerJourneyInfoRule(models.Model):
         Rules run in sequence order, so a customer due for several rules gets
         the first, and the pending send holds the others back. The unique
         index on (rule, occurrence) makes a pair that another transaction
-        queued meanwhile a no-op.
+        queued meanwhile a no-op. A rule whose selection fails (a filter on a
+        field that no longer exists, say) is logged and keeps the error in
+        ``selection_error``, and the other rules go on.
 
         :return: number of sends queued
         """
         now = now or fields.Datetime.now()
         queued = 0
         for rule in self.sorted(lambda rule: (rule.sequence, rule.id)):
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    queued += rule._insert_due_sends(now)
+            except (psycopg2.errors.TransactionRollbackError, psycopg2.OperationalError):
+                raise
+            except Exception as error:  # noqa: BLE001 - logged with traceback, the other rules go on
+                _logger.exception("Product information: selection of rule %s failed: %s", rule.id, error)
+                rule._set_selection_error(str(error))
+            else:
+                rule._set_selection_error(False)
+        return queued
+
+    def _set_selection_error(self, message):
+        self.ensure_one()
+        if (self.selection_error or False) != (message or False):
+            self.sudo().selection_error = message
+
+    def _insert_due_sends(self, now):
+        """Queue the rule's due pairs, and mark the events that a queued mail covers.
+
+        A customer who recorded several interests at once has one event per
+        interest, but the first mail shows the customer's other interests of
+        the rule too: those events are skipped as covered, not mailed again
+        after the frequency cap.
+
+        :return: number of sends queued
+        """
+        self.ensure_one()
+        common = {
+            "rule": self.id,
+            "company": self.company_id.id,
+            "model": self.target_model,
+            "uid": self.env.uid,
+            "now": now,
+        }
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO customer_journey_info_send
+                       (rule_id, company_id, occurrence_key, res_model, res_id, partner_id, lead_id,
+                        trigger_date, due_date, state, create_uid, create_date, write_uid, write_date)
+                SELECT %(rule)s, %(company)s, due.occurrence_key, %(model)s, due.res_id,
+                       due.customer_id, CASE WHEN %(model)s = 'crm.lead' THEN due.res_id END,
+                       due.event_date, due.due_date, 'pending', %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM (%(due)s) due
+                 WHERE NOT due.capped
+                ON CONFLICT (rule_id, occurrence_key) DO NOTHING
+                """,
+                due=self._get_due_sql(now),
+                **common,
+            )
+        )
+        queued = self.env.cr.rowcount
+        if queued and self.trigger == "interest":
             self.env.cr.execute(
                 SQL(
                     """
                     INSERT INTO customer_journey_info_send
                            (rule_id, company_id, occurrence_key, res_model, res_id, partner_id, lead_id,
-                            trigger_date, due_date, state, create_uid, create_date, write_uid, write_date)
+                            trigger_date, due_date, state, skip_reason, skip_detail,
+                            create_uid, create_date, write_uid, write_date)
                     SELECT %(rule)s, %(company)s, due.occurrence_key, %(model)s, due.res_id,
                            due.customer_id, CASE WHEN %(model)s = 'crm.lead' THEN due.res_id END,
-                           due.event_date, due.due_date, 'pending', %(uid)s, %(now)s, %(uid)s, %(now)s
+                           due.event_date, due.due_date, 'skipped', 'covered', queued.occurrence_key,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM (%(due)s) due
-                     WHERE NOT due.capped
+                      JOIN customer_journey_info_send queued
+                        ON queued.rule_id = %(rule)s AND queued.state = 'pending'
+                       AND queued.create_date = %(now)s AND queued.partner_id = due.customer_id
                     ON CONFLICT (rule_id, occurrence_key) DO NOTHING
                     """,
-                    rule=rule.id,
-                    company=rule.company_id.id,
-                    model=rule.target_model,
-                    uid=self.env.uid,
-                    now=now,
-                    due=rule._get_due_sql(now),
+                    due=self._get_due_sql(now, one_per_customer=False),
+                    **common,
                 )
             )
-            queued += self.env.cr.rowcount
         return queued
 
     def _get_sample_item(self):
         """Return a (record, occurrence) item to render a test mail for, or None.
 
-        The first due pair when there is one, else the latest record of the
-        audience, with the customer's products of interest.
+        The first due pair whose record the current user may read, else the
+        latest record of the audience that the user may read, with the
+        customer's products of interest.
         """
         self.ensure_one()
-        self.env.cr.execute(self._get_due_sql(fields.Datetime.now(), limit=1))
-        row = self.env.cr.dictfetchone()
-        if row:
-            return {key: row[key] for key in ("res_id", "customer_id", "occurrence_key")}
-        Target = self.env[self.target_model].sudo()
+        Target = self.env[self.target_model]
+        self.env.cr.execute(self._get_due_sql(fields.Datetime.now(), limit=SAMPLE_CANDIDATES))
+        rows = self.env.cr.dictfetchall()
+        readable = set(Target.browse([row["res_id"] for row in rows])._filtered_access("read").ids)
+        for row in rows:
+            if row["res_id"] in readable:
+                return {key: row[key] for key in ("res_id", "customer_id", "occurrence_key")}
         own_ids = list(self.env["res.partner"]._journey_own_partner_ids())
         if self.target == "lead":
-            domain = [("company_id", "in", [self.company_id.id, False]), ("partner_id.commercial_partner_id", "not in", own_ids)]
+            domain = [
+                ("company_id", "in", [self.company_id.id, False]),
+                ("partner_id.commercial_partner_id", "not in", own_ids),
+            ]
         else:
             domain = [
                 ("journey_is_company", "=", True),
@@ -774,14 +864,25 @@ class CustomerJourneyInfoRule(models.Model):
             domain = expression.AND(
                 [domain, [("id", "in", members.subselect(SQL.identifier(members.table, "commercial_partner_id")))]]
             )
-        record = Target.search(domain, order="id desc", limit=1)
         filter_query = self._get_filter_query()
         if filter_query is not None:
-            record = Target.search(expression.AND([domain, [("id", "in", filter_query)]]), order="id desc", limit=1)
+            domain = expression.AND([domain, [("id", "in", filter_query)]])
+        # Without sudo: the user's record rules apply.
+        record = Target.search(domain, order="id desc", limit=1)
         if not record:
             return None
         customer = record.partner_id.commercial_partner_id if self.target == "lead" else record
         return {"res_id": record.id, "customer_id": customer.id, "occurrence_key": "sample,0"}
+
+    def _check_journey_user(self):
+        """Raise an AccessError unless the current user is a journey user."""
+        if not self.env.user.has_group("wholesale_customer_journey.group_journey_user"):
+            raise AccessError(
+                _(
+                    "Only Customer Journey users may preview or test product information rules. "
+                    "Ask an administrator for the Customer Journey User access right."
+                )
+            )
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -790,6 +891,7 @@ class CustomerJourneyInfoRule(models.Model):
     def action_preview_recipients(self):
         """Open who the next run would reach, with the reason and the route of each."""
         self.ensure_one()
+        self._check_journey_user()
         preview = self.env["customer.journey.info.preview"].create({"rule_id": self.id})
         preview._fill_lines()
         return {
@@ -804,6 +906,7 @@ class CustomerJourneyInfoRule(models.Model):
     def action_send_test(self):
         """Send the rule's mail, rendered for its first due record, to the current user."""
         self.ensure_one()
+        self._check_journey_user()
         self.env["customer.journey.info.send"]._send_test_mail(self)
         return {
             "type": "ir.actions.client",

@@ -35,6 +35,7 @@ SKIP_REASONS = [
     ("no_email", "No Valid Email Address"),
     ("no_product", "No Product to Show"),
     ("no_salesperson", "No Salesperson"),
+    ("covered", "Covered by Another Send"),
     ("error", "Error"),
 ]
 # Activity type per preferred contact channel that is not email.
@@ -266,7 +267,12 @@ class CustomerJourneyInfoSend(models.Model):
         start = time.monotonic()
         Rule = self.env["customer.journey.info.rule"].sudo()
         rules = rules.sudo() if rules is not None else Rule.search([])
-        _logger.info("Product information: start, %s active rules", len(rules))
+        # Archived rules queue nothing, but their pending sends must end as skipped:
+        # a pending send holds back every rule for its customer (frequency cap).
+        dispatch_rules = rules | Rule.with_context(active_test=False).search(
+            [("active", "=", False), ("send_ids.state", "=", "pending")]
+        )
+        _logger.info("Product information: start, %s active rules", len(rules.filtered("active")))
         totals = Counter()
         for company in rules.company_id:
             if commit:
@@ -281,16 +287,15 @@ class CustomerJourneyInfoSend(models.Model):
                     "Product information: company %s is being selected by another worker, skipped", company.id
                 )
                 continue
-            totals["queued"] += rules.filtered(lambda rule, company=company: rule.company_id == company)._queue_due_sends(
-                now
-            )
+            company_rules = rules.filtered(lambda rule, company=company: rule.active and rule.company_id == company)
+            totals["queued"] += company_rules._queue_due_sends(now)
             if commit:
                 self.env.cr.commit()
         if commit:
             # The batches run in new transactions, at Odoo's usual isolation level.
             self.env.cr.commit()
         _logger.info("Product information: %s sends queued", totals["queued"])
-        totals.update(self._dispatch_pending(rules, batch_size=batch_size, commit=commit))
+        totals.update(self._dispatch_pending(dispatch_rules, batch_size=batch_size, commit=commit))
         if totals["mail"]:
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
         _logger.info(
@@ -398,6 +403,10 @@ class CustomerJourneyInfoSend(models.Model):
             try:
                 with self.env.cr.savepoint():
                     totals.update(sends._dispatch_rule(rule))
+            except (psycopg2.errors.TransactionRollbackError, psycopg2.OperationalError):
+                # A serialization failure, deadlock or lost connection is no fault of the
+                # rule: the batch rolls back and its sends stay pending for the next run.
+                raise
             except Exception as error:  # noqa: BLE001 - logged with traceback, the batch goes on
                 # A broken template or filter must not hold back the other rules' sends.
                 self.env.invalidate_all()
@@ -410,6 +419,9 @@ class CustomerJourneyInfoSend(models.Model):
 
     def _dispatch_rule(self, rule):
         """Send the pending sends in ``self``, all of ``rule``."""
+        if not rule.mailing_id:
+            # Without its mailing a mail would have no tracking and no unsubscribe link.
+            rule._sync_tracking_mailing()
         plans = self._plan(rule)
         totals = Counter()
         mail_plans, activity_plans = [], []
@@ -587,16 +599,26 @@ class CustomerJourneyInfoSend(models.Model):
         """
         Product = self.env["product.template"].sudo()
         categ_ids = set(rule._get_scope_categ_ids())
-        rule_products = rule.product_ids.sudo().filtered("sale_ok")
+        company = rule.company_id
+
+        def sellable(template):
+            # Runs as superuser: a product of another company must not reach this company's customers.
+            return template.active and template.sale_ok and template.company_id in (company, company.browse())
 
         def in_scope(template):
-            return template.sale_ok and (template in rule.product_ids or template.categ_id.id in categ_ids)
+            return sellable(template) and (template in rule.product_ids or template.categ_id.id in categ_ids)
+
+        rule_products = rule.product_ids.sudo().filtered(sellable)
 
         context_products = self._get_context_products(rule, items)
         fallback = Product.browse()
         if categ_ids:
             fallback = Product.search(
-                [("categ_id", "in", list(categ_ids)), ("sale_ok", "=", True)],
+                [
+                    ("categ_id", "in", list(categ_ids)),
+                    ("sale_ok", "=", True),
+                    ("company_id", "in", [company.id, False]),
+                ],
                 order="sequence, name, id",
                 limit=rule.max_products,
             )
@@ -843,10 +865,11 @@ class CustomerJourneyInfoSend(models.Model):
                     "res_model_id": model_id,
                     "res_id": plan["res_id"],
                     "activity_type_id": activity_type.id,
-                    "summary": _("Product information: %(rule)s", rule=rule.name),
+                    "summary": self.with_context(lang=user.lang).env._("Product information: %(rule)s", rule=rule.name),
                     "note": note,
                     "user_id": user.id,
-                    "date_deadline": fields.Date.context_today(self),
+                    # Today where the salesperson is, so that the activity is not overdue at once.
+                    "date_deadline": fields.Date.context_today(self.with_context(tz=user.tz or "UTC")),
                 }
             )
         activities = Activity.with_context(mail_activity_quick_update=True).create(vals_list)

@@ -154,6 +154,24 @@ class CustomerJourneyTouchpoint(models.Model):
         ("rating_range", "CHECK(rating IS NULL OR rating IN ('1', '2', '3', '4', '5'))", "The rating is a score from 1 to 5."),
     ]
 
+    def init(self):
+        # The product information triggers read, per customer, the latest touchpoint
+        # (no touchpoint for N days) and, per quotation, when it was sent.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS customer_journey_touchpoint_latest_idx
+                ON customer_journey_touchpoint (company_id, partner_id, date DESC, id DESC)
+             WHERE partner_id IS NOT NULL
+            """
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS customer_journey_touchpoint_quotation_idx
+                ON customer_journey_touchpoint (res_id)
+             WHERE origin = 'quotation' AND res_model = 'sale.order'
+            """
+        )
+
     @api.model
     def _selection_source_ref(self):
         return [

@@ -1,5 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 
 class MailingMailing(models.Model):
@@ -56,3 +61,74 @@ class MailingMailing(models.Model):
             ("campaign_id.journey_create_leads", "=", True),
         ]
         return creates if (operator == "=") == value else ["!"] + creates
+
+    # ------------------------------------------------------------
+    # TRACKING MAILINGS OF PRODUCT INFORMATION RULES
+    # ------------------------------------------------------------
+
+    def _journey_check_not_info_mailing(self):
+        """Raise a UserError for a tracking mailing of a product information rule.
+
+        Such a mailing has no body and an audience of nobody: sent, retried or
+        scheduled as a mass mailing it would mail empty messages.
+        """
+        mailing = self.filtered("journey_info_rule_id")[:1]
+        if mailing:
+            raise UserError(
+                _(
+                    "The mailing “%(mailing)s” only tracks the mails of product information rule "
+                    "“%(rule)s”: it cannot be sent, tested, scheduled or retried. The rule's "
+                    "scheduled action sends its mails; use Send Test to Me on the rule to try it.",
+                    mailing=mailing.display_name,
+                    rule=mailing.journey_info_rule_id.name,
+                )
+            )
+
+    def action_test(self):
+        self._journey_check_not_info_mailing()
+        return super().action_test()
+
+    def action_launch(self):
+        self._journey_check_not_info_mailing()
+        return super().action_launch()
+
+    def action_schedule(self):
+        self._journey_check_not_info_mailing()
+        return super().action_schedule()
+
+    def action_put_in_queue(self):
+        self._journey_check_not_info_mailing()
+        return super().action_put_in_queue()
+
+    def action_retry_failed(self):
+        self._journey_check_not_info_mailing()
+        return super().action_retry_failed()
+
+    def action_send_mail(self, res_ids=None):
+        self._journey_check_not_info_mailing()
+        return super().action_send_mail(res_ids=res_ids)
+
+    def _action_send_mail(self, res_ids=None):
+        # The mass mailing queue calls this directly: a tracking mailing that got
+        # into the queue anyway is taken out, never sent.
+        info_mailings = self.filtered("journey_info_rule_id")
+        if info_mailings:
+            _logger.warning(
+                "Mailings %s track product information rules and are not sent as mass mailings",
+                info_mailings.ids,
+            )
+            info_mailings.write({"state": "done"})
+        return super(MailingMailing, self - info_mailings)._action_send_mail(res_ids=res_ids)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_info_mailing(self):
+        mailing = self.filtered("journey_info_rule_id")[:1]
+        if mailing:
+            raise UserError(
+                _(
+                    "The mailing “%(mailing)s” tracks the mails of product information rule "
+                    "“%(rule)s” and cannot be deleted. Archive or delete the rule instead.",
+                    mailing=mailing.display_name,
+                    rule=mailing.journey_info_rule_id.name,
+                )
+            )

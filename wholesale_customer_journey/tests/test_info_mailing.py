@@ -1,7 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import base64
 from datetime import timedelta
+from unittest.mock import patch
 
+import psycopg2.errors
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
@@ -705,11 +707,31 @@ class TestInfoSkips(InfoMailingCase):
         rule = self._create_rule(trigger="stage", trigger_stage_id=self.stage_intent.id)
         customer_b = self._create_customer("Tuincentrum Noord", "info@noord.example", company_id=company_b.id)
         customer_b._journey_set_stage(self.stage_intent, "manual")
+        history = self.env["customer.journey.history"].search(
+            [("partner_id", "=", customer_b.id), ("stage_id", "=", self.stage_intent.id)]
+        )
+        # An event of this company about the other company's customer, as a lead of
+        # this company for that customer records it.
+        self.env.cr.execute(
+            "UPDATE customer_journey_history SET company_id = %s WHERE id = %s", (rule.company_id.id, history.id)
+        )
 
         self._run(rule)
 
         send = self._assert_skipped(rule, "other_company")
         self.assertEqual(send.partner_id, customer_b)
+
+    def test_other_company_events_not_selected(self):
+        company_b = self.env["res.company"].create({"name": "Groothandel Noord"})
+        rule = self._create_rule(trigger="stage", trigger_stage_id=self.stage_intent.id)
+        customer_b = self._create_customer("Tuincentrum Noord", "info@noord.example", company_id=company_b.id)
+        customer_b._journey_set_stage(self.stage_intent, "manual")
+
+        self._run(rule)
+
+        # The other company's own journey is none of this rule's business: no send
+        # shows its customer to this company's users.
+        self.assertFalse(self._sends(rule))
 
     def test_stop_stage_reached_while_pending(self):
         rule = self._create_rule()
@@ -1263,19 +1285,40 @@ class TestInfoAccess(InfoMailingCase):
                 }
             )
 
-    def test_journey_user_creates_rule(self):
-        rule = self.Rule.with_user(self.user_journey).create(
+    def test_journey_user_cannot_configure(self):
+        rule = self._create_rule()
+
+        with self.assertRaises(AccessError):
+            rule.with_user(self.user_journey).name = "Renamed by the journey user"
+        with self.assertRaises(AccessError):
+            self.Rule.with_user(self.user_journey).create(
+                {
+                    "name": "Rule of a journey user",
+                    "target": "customer",
+                    "product_ids": [Command.set(self.pot.ids)],
+                }
+            )
+
+    def test_journey_manager_creates_rule(self):
+        manager = mail_new_test_user(
+            self.env,
+            login="journey_info_manager",
+            name="Mia Manager",
+            email="mia@example.com",
+            groups="wholesale_customer_journey.group_journey_manager",
+        )
+        rule = self.Rule.with_user(manager).create(
             {
-                "name": "Rule of a journey user",
+                "name": "Rule of a journey manager",
                 "target": "customer",
                 "product_ids": [Command.set(self.pot.ids)],
-                "mail_template_id": self.env.ref("wholesale_customer_journey.mail_template_info_customer").id,
             }
         )
 
-        self.assertTrue(rule.mailing_id, "the tracking mailing is created for the user")
-        rule.name = "Renamed by the journey user"
-        self.assertEqual(rule.name, "Renamed by the journey user")
+        self.assertTrue(rule.mailing_id, "the tracking mailing is created for the manager")
+        self.assertEqual(rule.mail_template_id, self.env.ref("wholesale_customer_journey.mail_template_info_customer"))
+        rule.name = "Renamed by the journey manager"
+        self.assertEqual(rule.name, "Renamed by the journey manager")
 
     def test_portal_user_reads_nothing(self):
         rule, send = self._rule_with_send()
@@ -1299,3 +1342,127 @@ class TestInfoAccess(InfoMailingCase):
             rule.with_user(self.user_company_b).read(["name"])
         with self.assertRaises(AccessError):
             send.with_user(self.user_company_b).read(["state"])
+
+
+@tagged("post_install", "-at_install")
+class TestInfoRobustness(InfoMailingCase):
+    """Misuse and failures that must neither mail the wrong people nor stop the other rules."""
+
+    def test_tracking_mailing_cannot_be_sent(self):
+        rule = self._create_rule()
+        mailing = rule.mailing_id
+
+        for action in ("action_test", "action_launch", "action_schedule", "action_put_in_queue", "action_retry_failed"):
+            with self.subTest(action=action), self.assertRaises(UserError) as error:
+                getattr(mailing, action)()
+            self.assertIn(rule.name, str(error.exception))
+        with self.assertRaises(UserError):
+            mailing.unlink()
+
+    def test_queued_tracking_mailing_sends_nothing(self):
+        rule = self._create_rule()
+        rule.mailing_id.write({"state": "in_queue"})
+
+        with self.mock_mail_gateway():
+            self.env["mailing.mailing"]._process_mass_mailing_queue()
+
+        self.assertEqual(rule.mailing_id.state, "done")
+        self.assertFalse(self._rule_mails(rule), "the mass mailing queue creates no mail for it")
+
+    def test_broken_filter_other_rules_go_on(self):
+        broken = self._create_rule(name="Broken filter", sequence=1)
+        sound = self._create_rule(name="Sound rule", sequence=2, product_ids=[Command.set(self.planter.ids)], cap_days=0)
+        # A filter on a field that no longer exists, as after uninstalling a module.
+        self.env.cr.execute(
+            "UPDATE customer_journey_info_rule SET filter_domain = %s WHERE id = %s",
+            ("[('no_such_field', '=', 1)]", broken.id),
+        )
+        broken.invalidate_recordset()
+        self._record_interest(self.customer, products=self.pot | self.planter)
+
+        with mute_logger("odoo.addons.wholesale_customer_journey.models.customer_journey_info_rule"):
+            self._run(broken | sound)
+
+        self.assertEqual(len(self._sends(sound).filtered(lambda send: send.state == "mail")), 1)
+        self.assertFalse(self._sends(broken))
+        self.assertIn("no_such_field", broken.selection_error)
+
+        broken.filter_domain = self._audience_filter("customer")
+        self._run(broken, now=fields.Datetime.now() + timedelta(days=8))
+        self.assertFalse(broken.selection_error, "a sound selection clears the error")
+
+    def test_archived_rule_pending_skipped(self):
+        rule = self._create_rule()
+        other = self._create_rule(name="Planter information", product_ids=[Command.set(self.planter.ids)])
+        self._record_interest(self.customer, products=self.pot)
+        self.assertEqual(rule._queue_due_sends(), 1)
+        rule.action_archive()
+        self._record_interest(self.customer, products=self.planter)
+
+        # A normal run, with the active rules only, ends the archived rule's pending send.
+        self.Send._run_info_rules(now=fields.Datetime.now() + timedelta(seconds=1))
+        self._run(other)
+
+        self.assertEqual(self._sends(rule).skip_reason, "rule_archived")
+        self.assertEqual(self._sends(other).state, "mail", "the pending send no longer holds the customer back")
+
+    def test_copied_rule_starts_now(self):
+        rule = self._create_rule()
+
+        copy = rule.copy()
+
+        self.assertGreater(copy.date_start, rule.date_start)
+
+    def test_interests_recorded_together_one_mail(self):
+        rule = self._create_rule(product_ids=[Command.set((self.pot | self.planter).ids)], cap_days=0)
+        self._record_interest(self.customer, products=self.pot | self.planter)
+
+        self._run(rule)
+        self._run(rule, now=fields.Datetime.now() + timedelta(hours=2))
+
+        sends = self._sends(rule)
+        mails = sends.filtered(lambda send: send.state == "mail")
+        covered = sends.filtered(lambda send: send.skip_reason == "covered")
+        self.assertEqual(len(mails), 1)
+        self.assertEqual(mails.product_ids, self.pot | self.planter)
+        self.assertEqual(len(covered), 1)
+        self.assertEqual(covered.skip_detail, mails.occurrence_key)
+
+    def test_other_company_product_not_shown(self):
+        company_b = self.env["res.company"].create({"name": "Groothandel Noord"})
+        secret = self.env["product.template"].create(
+            {"name": "Noord exclusive pot", "categ_id": self.categ_terracotta.id, "company_id": company_b.id}
+        )
+        rule = self._create_rule(product_ids=[Command.clear()], categ_ids=[Command.set(self.categ_pots.ids)])
+        self._record_interest(self.customer, categories=self.categ_terracotta)
+
+        self._run(rule)
+
+        send = self._sends(rule)
+        self.assertEqual(send.state, "mail")
+        self.assertNotIn(secret, send.product_ids)
+        self.assertNotIn("Noord exclusive pot", self._rule_mails(rule).body_html)
+
+    def test_send_test_needs_journey_user(self):
+        rule = self._create_rule()
+        self._record_interest(self.customer, products=self.pot)
+
+        with self.assertRaises(AccessError):
+            rule.with_user(self.user_employee).action_send_test()
+        with self.assertRaises(AccessError):
+            rule.with_user(self.user_employee).action_preview_recipients()
+
+    def test_transient_error_keeps_pending(self):
+        rule = self._create_rule()
+        self._record_interest(self.customer, products=self.pot)
+        self.assertEqual(rule._queue_due_sends(), 1)
+
+        def fail(*args, **kwargs):
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
+
+        with patch.object(type(self.Send), "_dispatch_rule", fail), self.assertRaises(
+            psycopg2.errors.SerializationFailure
+        ):
+            self.Send._dispatch_pending(rule)
+
+        self.assertEqual(self._sends(rule).state, "pending", "the send waits for the next run")

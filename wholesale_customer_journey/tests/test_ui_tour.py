@@ -119,7 +119,7 @@ class TestCustomerJourneySegmentTour(HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestInfoRuleTour(HttpCase, MockEmail):
-    """Create a product information rule, preview its recipients and send a test, as a salesperson."""
+    """Create a product information rule, preview its recipients and send a test, as a journey manager."""
 
     @classmethod
     def setUpClass(cls):
@@ -129,7 +129,8 @@ class TestInfoRuleTour(HttpCase, MockEmail):
             login="journey_info_tour_salesman",
             name="Ilse Info Salesman",
             email="ilse.info@example.com",
-            groups="sales_team.group_sale_salesman",
+            # Product information rules mail on their own: only journey managers configure them.
+            groups="sales_team.group_sale_salesman,wholesale_customer_journey.group_journey_manager",
         )
         cls.product = cls.env["product.template"].create(
             {"name": INFO_PRODUCT, "list_price": 89.0, "sale_ok": True}
