@@ -849,6 +849,27 @@ class TestInfoMailContent(InfoMailingCase):
         self.assertIn("Terracotta pot 40 cm", str(english.body_html))
         self.assertNotIn("Terracotta bloempot 40 cm", str(english.body_html))
 
+    def test_default_template_in_dutch(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(["wholesale_customer_journey"], ["nl_NL"], overwrite=True)
+        self.customer.lang = "nl_NL"
+        self.customer_2.lang = "en_US"
+        rule = self._create_rule()
+        self._record_interest(self.customer, products=self.pot)
+        self._record_interest(self.customer_2, products=self.pot)
+
+        self._run(rule)
+
+        mails = self._rule_mails(rule)
+        dutch = mails.filtered(lambda mail: mail.res_id == self.customer.id)
+        english = mails.filtered(lambda mail: mail.res_id == self.customer_2.id)
+        self.assertTrue(dutch.subject.startswith("Productinformatie voor"))
+        self.assertIn("Deze producten kunnen u interesseren.", str(dutch.body_html))
+        self.assertIn("Beschikbaarheid op aanvraag", str(dutch.body_html))
+        self.assertNotIn("These products may interest you.", str(dutch.body_html))
+        self.assertTrue(english.subject.startswith("Product information for"))
+        self.assertIn("These products may interest you.", str(english.body_html))
+
     def _create_pricelist(self, name, price):
         return self.env["product.pricelist"].create(
             {
