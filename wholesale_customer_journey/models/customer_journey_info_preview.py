@@ -9,7 +9,7 @@ PREVIEW_LIMIT = 200
 
 
 class CustomerJourneyInfoPreview(models.TransientModel):
-    """Who the next run of a product information rule would reach, and why."""
+    """Recipients that the next run of a product information rule would reach, with the reason of each."""
 
     _name = "customer.journey.info.preview"
     _description = "Product Information Rule Preview"

@@ -20,7 +20,7 @@ class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
         The rule's company in a run of the scheduled action, else the
         record's company, else the current one. The templates take the
         sender and the signature from it: the scheduled action runs as
-        OdooBot, whose company says nothing about the mail.
+        OdooBot, whose company is unrelated to the mail.
         """
         self.ensure_one()
         payload = self.env.context.get("journey_info_payload", {}).get(self.id)

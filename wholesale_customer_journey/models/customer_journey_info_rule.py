@@ -24,7 +24,7 @@ DAY_TRIGGERS = ("no_touchpoint", "quotation")
 TARGET_MODELS = {"lead": "crm.lead", "customer": "res.partner"}
 # Segment members that stand for each audience.
 SEGMENT_TARGETS = {"lead": ("lead",), "customer": ("company", "contact")}
-# Longest delay, waiting period or frequency cap: 10 years. A longer one is a typing error.
+# Maximum delay, waiting period or frequency cap: 10 years. A longer one is a typing error.
 MAX_RULE_DAYS = 3650
 # A customer receives no more product information than this many products in one mail.
 MAX_PRODUCTS_LIMIT = 50
@@ -468,7 +468,7 @@ class CustomerJourneyInfoRule(models.Model):
                     name=_("Product information: %(rule)s", rule=rule.name),
                     state="done",
                     body_html=False,
-                    # Nobody: the mails are created by the scheduled action, never from this domain.
+                    # An empty audience: the scheduled action creates the mails, never this domain.
                     mailing_domain="[('id', '=', 0)]",
                     user_id=rule.user_id.id or self.env.user.id,
                 )
@@ -628,7 +628,7 @@ class CustomerJourneyInfoRule(models.Model):
 
         Columns: occurrence_key, res_id (the lead or customer reached),
         customer_id, lead_id, event_date, due_date and capped (true when the
-        frequency cap holds the pair back for now). A pair is due once its
+        frequency cap keeps the pair back for now). A pair is due once its
         event is ``delay_days`` old, no send of this rule exists for the
         occurrence, the record is in the audience, and the customer has not
         reached the stop stage. A lead audience reaches the lead of the event
@@ -742,7 +742,7 @@ class CustomerJourneyInfoRule(models.Model):
         """Insert a pending send for each due, uncapped pair of the rules in ``self``.
 
         Rules run in sequence order, so a customer due for several rules gets
-        the first, and the pending send holds the others back. The unique
+        the first, and the pending send keeps the others back. The unique
         index on (rule, occurrence) makes a pair that another transaction
         queued meanwhile a no-op. A rule whose selection fails (a filter on a
         field that no longer exists, say) is logged and keeps the error in

@@ -51,10 +51,10 @@ UNTRACKED_LINKS = ["/unsubscribe_from_list", "/view"]
 class CustomerJourneyInfoSend(models.Model):
     """One product information send: a rule, the record it reached, and the trigger occurrence.
 
-    The unique index on (rule, occurrence) is what keeps a mail from being
-    sent twice: the scheduled action inserts the send as pending before it
-    creates the mail, and a pending send is handled by one worker at a time
-    (``FOR UPDATE SKIP LOCKED``) in the transaction that creates its mail.
+    The unique index on (rule, occurrence) keeps a mail from being sent
+    twice. The scheduled action inserts the send as pending before it
+    creates the mail. One worker at a time handles a pending send
+    (``FOR NO KEY UPDATE SKIP LOCKED``), in the transaction that creates its mail.
     """
 
     _name = "customer.journey.info.send"
@@ -459,7 +459,7 @@ class CustomerJourneyInfoSend(models.Model):
     # ------------------------------------------------------------
 
     def _plan(self, rule):
-        """Return {send id: plan} that says how each send in ``self`` goes out, or why it does not."""
+        """Return {send id: plan}: the route of each send in ``self``, or why it does not go out."""
         items = [
             {
                 "send_id": send.id,

@@ -729,7 +729,7 @@ class TestInfoSkips(InfoMailingCase):
 
         self._run(rule)
 
-        # The other company's own journey is none of this rule's business: no send
+        # The other company's own journey does not concern this rule, so no send
         # shows its customer to this company's users.
         self.assertFalse(self._sends(rule))
 
