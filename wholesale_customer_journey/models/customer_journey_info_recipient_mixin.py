@@ -28,6 +28,12 @@ class CustomerJourneyInfoRecipientMixin(models.AbstractModel):
             return self.env["customer.journey.info.rule"].sudo().browse(payload["rule_id"]).company_id
         return self.company_id or self.env.company
 
+    def _journey_info_has_attachments(self):
+        """Tell whether the product information mail about the record carries product documents."""
+        self.ensure_one()
+        payload = self.env.context.get("journey_info_payload", {}).get(self.id)
+        return bool(payload and payload.get("attachment_ids"))
+
     def _journey_info_product_lines(self):
         """Return the product lines that the product information mail shows, in the current language.
 

@@ -67,7 +67,7 @@ class CustomerJourneyInfoRule(models.Model):
         "res.users",
         string="Responsible",
         default=lambda self: self.env.user,
-        domain="[('share', '=', False)]",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
         help="Gets the activity when the customer prefers a call, visit or social media "
         "and the lead or customer has no salesperson.",
     )
@@ -379,6 +379,15 @@ class CustomerJourneyInfoRule(models.Model):
     @api.constrains("name", "product_ids", "categ_ids")
     def _check_products(self):
         for rule in self:
+            if rule.product_ids and not rule.categ_ids and not any(rule.product_ids.mapped("sale_ok")):
+                raise ValidationError(
+                    _(
+                        "None of the products of product information rule “%(name)s” can be sold, so "
+                        "every send would be skipped. Tick Can be Sold on the products, or choose "
+                        "products that can be sold.",
+                        name=rule.name,
+                    )
+                )
             if not rule.product_ids and not rule.categ_ids:
                 raise ValidationError(
                     _(
@@ -925,6 +934,16 @@ class CustomerJourneyInfoRule(models.Model):
         )
         action["domain"] = [("rule_id", "=", self.id)]
         action["context"] = {"default_rule_id": self.id, "search_default_group_state": 1}
+        return action
+
+    def action_view_mails(self):
+        action = self.action_view_sends()
+        action["context"] = {"search_default_filter_mail": 1}
+        return action
+
+    def action_view_activities(self):
+        action = self.action_view_sends()
+        action["context"] = {"search_default_filter_activity": 1}
         return action
 
     def action_view_skipped(self):

@@ -538,6 +538,9 @@ class CustomerJourneyInfoSend(models.Model):
                 return "other_company"
         elif not record.active:
             return "record_gone"
+        if customer and not customer.active:
+            # An archived customer is one the company no longer deals with, also through its leads.
+            return "record_gone"
         if customer.company_id and customer.company_id != rule.company_id:
             return "other_company"
         if rule.stop_stage_id and customer.journey_stage_id.sequence >= rule.stop_stage_id.sequence and customer.journey_stage_id:
@@ -701,9 +704,6 @@ class CustomerJourneyInfoSend(models.Model):
             res_ids, ("subject", "body_html", "email_from", "reply_to", "mail_server_id", "attachment_ids")
         )
         bodies = self._shorten_links(rule, {res_id: rendered[res_id].get("body_html") for res_id in res_ids})
-        documents = self.env["product.template"]._journey_info_documents(
-            {product_id for plan in plans for product_id in plan["product_ids"]}
-        ) if rule.attach_documents else {}
         mailing = rule.mailing_id
         mail_vals_list = []
         for plan in plans:
@@ -713,9 +713,7 @@ class CustomerJourneyInfoSend(models.Model):
             if rule.target == "lead":
                 record = self.env["crm.lead"].browse(plan["res_id"])
                 name = record.contact_name or name or record.partner_name
-            attachment_ids = list(values.get("attachment_ids") or [])
-            for product_id in plan["product_ids"]:
-                attachment_ids += documents.get(product_id, [])
+            attachment_ids = list(values.get("attachment_ids") or []) + payload[plan["res_id"]]["attachment_ids"]
             mail_vals_list.append(
                 {
                     "subject": values.get("subject") or rule.name,
@@ -782,7 +780,11 @@ class CustomerJourneyInfoSend(models.Model):
         prices = {}
         for pricelist, product_ids in by_pricelist.items():
             prices[pricelist] = Product.browse(product_ids).with_company(rule.company_id)._journey_info_prices(pricelist)
-        links = Product._journey_info_links({product_id for plan in plans for product_id in plan["product_ids"]})
+        product_ids = {product_id for plan in plans for product_id in plan["product_ids"]}
+        links, documents = {}, {}
+        if rule.attach_documents:
+            links = Product._journey_info_links(product_ids)
+            documents = Product._journey_info_documents(product_ids)
         for plan in plans:
             pricelist = pricelists[plan["res_id"]]
             payload[plan["res_id"]] = {
@@ -790,6 +792,11 @@ class CustomerJourneyInfoSend(models.Model):
                 "product_ids": plan["product_ids"],
                 "prices": {product_id: prices[pricelist][product_id] for product_id in plan["product_ids"]},
                 "links": links,
+                "attachment_ids": [
+                    attachment_id
+                    for product_id in plan["product_ids"]
+                    for attachment_id in documents.get(product_id, [])
+                ],
             }
         return payload
 
@@ -1000,11 +1007,7 @@ class CustomerJourneyInfoSend(models.Model):
         rendered = template.with_context(journey_info_payload=payload)._generate_template(
             [plan["res_id"]], ("subject", "body_html", "email_from", "attachment_ids")
         )[plan["res_id"]]
-        attachment_ids = list(rendered.get("attachment_ids") or [])
-        if rule.attach_documents:
-            documents = self.env["product.template"]._journey_info_documents(set(plan["product_ids"]))
-            for product_id in plan["product_ids"]:
-                attachment_ids += documents.get(product_id, [])
+        attachment_ids = list(rendered.get("attachment_ids") or []) + payload[plan["res_id"]]["attachment_ids"]
         mail = self.env["mail.mail"].sudo().create(
             {
                 "subject": _("[Test] %(subject)s", subject=rendered.get("subject") or rule.name),
@@ -1016,4 +1019,13 @@ class CustomerJourneyInfoSend(models.Model):
             }
         )
         mail.send(raise_exception=False)
+        if mail.exists() and mail.state == "exception":
+            raise UserError(
+                _(
+                    "The test mail to %(email)s could not be sent: %(reason)s. Check the outgoing "
+                    "mail server in the Settings, then send the test again.",
+                    email=user.email,
+                    reason=mail.failure_reason or mail.failure_type or _("unknown error"),
+                )
+            )
         return mail

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import JourneyCase
@@ -1487,3 +1488,44 @@ class TestInfoRobustness(InfoMailingCase):
             self.Send._dispatch_pending(rule)
 
         self.assertEqual(self._sends(rule).state, "pending", "the send waits for the next run")
+
+    def test_archived_customer_of_lead_skipped(self):
+        rule = self._create_rule(target="lead")
+        lead = self._create_lead(self.contact)
+        self._record_interest(self.customer, products=self.pot)
+        self.assertEqual(rule._queue_due_sends(now=fields.Datetime.now() + timedelta(seconds=1)), 1)
+
+        self.customer.action_archive()
+        self.Send._dispatch_pending(rule)
+
+        send = self._assert_skipped(rule, "record_gone")
+        self.assertEqual(send.res_id, lead.id)
+
+    def test_documents_sentence_only_with_attachments(self):
+        rule = self._create_rule(cap_days=0)
+        self._record_interest(self.customer, products=self.pot)
+
+        self._run(rule)
+
+        self.assertFalse(self._rule_mails(rule).attachment_ids)
+        self.assertNotIn("The attached documents tell more.", str(self._rule_mails(rule).body_html))
+
+    def test_unsellable_products_rejected(self):
+        self.pot.sale_ok = False
+
+        with self.assertRaises(ValidationError) as error:
+            self._create_rule()
+
+        self.assertIn("Can be Sold", str(error.exception))
+
+    def test_send_test_delivery_failure_reported(self):
+        rule = self._create_rule()
+        self._record_interest(self.customer, products=self.pot)
+
+        refused = MailDeliveryException("Unable to connect to SMTP Server")
+        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=refused), mute_logger(
+            "odoo.addons.mail.models.mail_mail"
+        ), self.assertRaises(UserError) as error:
+            rule.with_user(self.user_journey).action_send_test()
+
+        self.assertIn("could not be sent", str(error.exception))
