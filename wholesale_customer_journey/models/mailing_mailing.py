@@ -69,8 +69,8 @@ class MailingMailing(models.Model):
     def _journey_check_not_info_mailing(self):
         """Raise a UserError for a tracking mailing of a product information rule.
 
-        Such a mailing has no body and an audience of nobody: sent, retried or
-        scheduled as a mass mailing it would mail empty messages.
+        Such a mailing has no body and an empty audience. Sent, retried or
+        scheduled as a mass mailing, it would mail empty messages.
         """
         mailing = self.filtered("journey_info_rule_id")[:1]
         if mailing:
