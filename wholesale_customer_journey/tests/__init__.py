@@ -15,3 +15,4 @@ from . import test_campaign_responses
 from . import test_product_interest
 from . import test_info_mailing
 from . import test_info_mail_batch
+from . import test_analysis
