@@ -424,6 +424,20 @@ class CustomerJourneyInfoRule(models.Model):
                     )
                 )
 
+    @api.constrains("user_id", "company_id")
+    def _check_responsible_company(self):
+        for rule in self:
+            if rule.user_id and rule.company_id not in rule.user_id.company_ids:
+                raise ValidationError(
+                    _(
+                        "The Responsible %(user)s of product information rule “%(name)s” does not work "
+                        "in %(company)s, the rule's company. Choose a user of that company.",
+                        user=rule.user_id.name,
+                        name=rule.name,
+                        company=rule.company_id.name,
+                    )
+                )
+
     @api.constrains("name", "target", "filter_domain")
     def _check_filter_domain(self):
         for rule in self:
@@ -443,6 +457,9 @@ class CustomerJourneyInfoRule(models.Model):
         return rules
 
     def write(self, vals):
+        if {"filter_domain", "segment_id", "target"} & set(vals):
+            # The error of the last run is about the old audience.
+            vals = dict(vals, selection_error=False)
         result = super().write(vals)
         if {"name", "target", "campaign_id"} & set(vals):
             self._sync_tracking_mailing()
@@ -762,6 +779,8 @@ class CustomerJourneyInfoRule(models.Model):
         now = now or fields.Datetime.now()
         queued = 0
         for rule in self.sorted(lambda rule: (rule.sequence, rule.id)):
+            # Flush first: a write flushed inside the savepoint would be lost on its rollback.
+            self.env.flush_all()
             try:
                 with self.env.cr.savepoint(flush=False):
                     queued += rule._insert_due_sends(now)
@@ -831,6 +850,7 @@ class CustomerJourneyInfoRule(models.Model):
                       JOIN customer_journey_info_send queued
                         ON queued.rule_id = %(rule)s AND queued.state = 'pending'
                        AND queued.create_date = %(now)s AND queued.partner_id = due.customer_id
+                       AND queued.res_id = due.res_id
                     ON CONFLICT (rule_id, occurrence_key) DO NOTHING
                     """,
                     due=self._get_due_sql(now, one_per_customer=False),

@@ -274,6 +274,10 @@ class CustomerJourneyInfoSend(models.Model):
         )
         _logger.info("Product information: start, %s active rules", len(rules.filtered("active")))
         totals = Counter()
+        archived_rules = dispatch_rules.filtered(lambda rule: not rule.active)
+        if archived_rules:
+            # Before the selection: their pending sends would hold their customers back.
+            totals.update(self._dispatch_pending(archived_rules, batch_size=batch_size, commit=commit))
         for company in rules.company_id:
             if commit:
                 self._begin_selection_transaction()
@@ -295,7 +299,7 @@ class CustomerJourneyInfoSend(models.Model):
             # The batches run in new transactions, at Odoo's usual isolation level.
             self.env.cr.commit()
         _logger.info("Product information: %s sends queued", totals["queued"])
-        totals.update(self._dispatch_pending(dispatch_rules, batch_size=batch_size, commit=commit))
+        totals.update(self._dispatch_pending(rules, batch_size=batch_size, commit=commit))
         if totals["mail"]:
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
         _logger.info(
@@ -725,8 +729,9 @@ class CustomerJourneyInfoSend(models.Model):
                     "res_id": plan["res_id"],
                     "mailing_id": mailing.id,
                     "message_type": "email_outgoing",
-                    # The mail is deleted once sent: the note of _log_on_records stays on the record.
-                    "is_notification": False,
+                    # The mail is deleted once sent, but its message stays in the record's
+                    # chatter, so that a reply finds its way back to the lead or customer.
+                    "is_notification": True,
                     "auto_delete": True,
                     "mail_server_id": values.get("mail_server_id") or False,
                     "attachment_ids": [(4, attachment_id) for attachment_id in dict.fromkeys(attachment_ids)],
@@ -749,7 +754,6 @@ class CustomerJourneyInfoSend(models.Model):
         # The mail becomes a touchpoint when its trace is sent (origin info_mail).
         # Its queued message must not also count as a mail to the customer.
         mails = self.env["mail.mail"].sudo().with_context(journey_skip_message_touchpoint=True).create(mail_vals_list)
-        self._log_on_records(rule, plans)
         return {plan["send_id"]: mail.mailing_trace_ids[:1] for plan, mail in zip(plans, mails)}
 
     @api.model
@@ -833,19 +837,6 @@ class CustomerJourneyInfoSend(models.Model):
                 node.set("href", trackers[offset + index].short_url)
             result[res_id] = markupsafe.Markup(lxml.html.tostring(root, encoding="unicode", method="xml"))
         return result
-
-    def _log_on_records(self, rule, plans):
-        """Log on each lead or customer which product information went to whom."""
-        Model = self.env[rule.target_model].sudo()
-        Product = self.env["product.template"].sudo()
-        bodies = {
-            plan["res_id"]: markupsafe.Markup("%s<br/>%s") % (
-                self.env._("Product information “%(rule)s” sent to %(email)s.", rule=rule.name, email=plan["email"]),
-                ", ".join(Product.browse(plan["product_ids"]).mapped("display_name")),
-            )
-            for plan in plans
-        }
-        Model.browse(list(bodies))._message_log_batch(bodies=bodies)
 
     def _create_activities(self, rule, plans):
         """Plan an activity with the product information for each salesperson.

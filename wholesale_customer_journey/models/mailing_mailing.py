@@ -23,6 +23,7 @@ class MailingMailing(models.Model):
         "customer.journey.info.rule",
         string="Product Information Rule",
         readonly=True,
+        copy=False,
         index="btree_not_null",
         ondelete="set null",
         help="The product information rule whose mails this mailing tracks. Such a mailing "

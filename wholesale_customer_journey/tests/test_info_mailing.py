@@ -1352,7 +1352,7 @@ class TestInfoAccess(InfoMailingCase):
 
     def test_other_company_user_isolated(self):
         rule, send = self._rule_with_send()
-        rule_b = self._create_rule(name="Noord information", company_id=self.company_b.id)
+        rule_b = self._create_rule(name="Noord information", company_id=self.company_b.id, user_id=self.user_company_b.id)
 
         visible_rules = self.Rule.with_user(self.user_company_b).search([])
         visible_sends = self.Send.with_user(self.user_company_b).search([])
@@ -1529,3 +1529,64 @@ class TestInfoRobustness(InfoMailingCase):
             rule.with_user(self.user_journey).action_send_test()
 
         self.assertIn("could not be sent", str(error.exception))
+
+    def test_reply_reaches_customer(self):
+        rule = self._create_rule()
+        self._record_interest(self.customer, products=self.pot)
+        self._run(rule)
+        mail = self._rule_mails(rule)
+        message_id, subject = mail.message_id, mail.subject
+        self._process_mails(mail)
+        # The mail queue deletes a sent mail: its message must stay for the reply to find.
+        mail.unlink()
+        raw = (
+            f"Return-Path: <{self.customer.email}>\n"
+            f"To: sales@example.com\n"
+            f"From: {self.customer.email}\n"
+            f"Subject: Re: {subject}\n"
+            f"Message-ID: <info-reply-1@delinde.example>\n"
+            f"In-Reply-To: {message_id}\n"
+            f"References: {message_id}\n"
+            f"Date: Mon, 02 Nov 2026 10:00:00 +0100\n"
+            f'Content-Type: text/plain; charset="utf-8"\n\n'
+            f"Graag een offerte voor 40 potten.\n"
+        )
+
+        self.env["mail.thread"].message_process(None, raw)
+
+        reply = self.env["mail.message"].search([("message_id", "=", "<info-reply-1@delinde.example>")])
+        self.assertEqual(reply.model, "res.partner")
+        self.assertEqual(reply.res_id, self.customer.id)
+
+    def test_broken_filters_each_keep_error(self):
+        first = self._create_rule(name="First broken", sequence=1)
+        second = self._create_rule(name="Second broken", sequence=2)
+        for rule in first | second:
+            self.env.cr.execute(
+                "UPDATE customer_journey_info_rule SET filter_domain = %s WHERE id = %s",
+                ("[('no_such_field', '=', 1)]", rule.id),
+            )
+        (first | second).invalidate_recordset()
+
+        with mute_logger("odoo.addons.wholesale_customer_journey.models.customer_journey_info_rule"):
+            self._run(first | second)
+        self.env.invalidate_all()
+
+        self.assertIn("no_such_field", first.selection_error)
+        self.assertIn("no_such_field", second.selection_error)
+
+    def test_responsible_of_rule_company(self):
+        company_b = self.env["res.company"].create({"name": "Groothandel Noord"})
+        user_b = mail_new_test_user(
+            self.env,
+            login="journey_info_noord_only",
+            name="Nina Noord",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+            groups="base.group_user",
+        )
+
+        with self.assertRaises(ValidationError) as error:
+            self._create_rule(user_id=user_b.id)
+
+        self.assertIn("Nina Noord", str(error.exception))
