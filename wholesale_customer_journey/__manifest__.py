@@ -37,6 +37,7 @@
         "views/customer_journey_segment_views.xml",
         "views/customer_journey_interest_views.xml",
         "views/customer_journey_info_rule_views.xml",
+        "views/customer_journey_reorder_cycle_views.xml",
         "views/customer_journey_menus.xml",
         "views/utm_campaign_views.xml",
         "views/mailing_mailing_views.xml",

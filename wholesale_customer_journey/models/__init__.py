@@ -38,3 +38,4 @@ from . import ir_qweb
 from . import customer_journey_info_rule
 from . import customer_journey_info_send
 from . import customer_journey_info_preview
+from . import customer_journey_reorder_cycle

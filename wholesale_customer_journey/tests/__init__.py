@@ -16,3 +16,4 @@ from . import test_product_interest
 from . import test_info_mailing
 from . import test_info_mail_batch
 from . import test_analysis
+from . import test_reorder_cycles
