@@ -74,6 +74,9 @@ class ResPartner(models.Model):
     journey_touchpoint_count = fields.Integer(
         string="Touchpoint Count", compute="_compute_journey_touchpoint_count", groups="base.group_user"
     )
+    journey_reorder_cycle_count = fields.Integer(
+        string="Re-order Cycles", compute="_compute_journey_reorder_cycle_count", groups="base.group_user"
+    )
     journey_last_touchpoint_date = fields.Datetime(
         string="Last Touchpoint",
         compute="_compute_journey_touchpoint_count",
@@ -269,6 +272,25 @@ class ResPartner(models.Model):
                 "default_origin": "manual",
             },
         }
+
+    def _compute_journey_reorder_cycle_count(self):
+        customers = self.commercial_partner_id.filtered("id")
+        counts = dict(
+            self.env["customer.journey.reorder.cycle"]._read_group(
+                [("partner_id", "in", customers.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.journey_reorder_cycle_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_journey_open_reorder_cycles(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_customer_journey.action_customer_journey_reorder_cycle"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
 
     def action_journey_open_touchpoints(self):
         self.ensure_one()

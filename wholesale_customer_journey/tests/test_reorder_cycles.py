@@ -140,3 +140,16 @@ class TestReorderCycles(JourneyCase):
             self.Cycle.with_user(self.user_employee).action_refresh_cycles()
         with self.assertRaises(AccessError):
             cycle.with_user(self.user_portal).read(["purchase_days"])
+
+    def test_customer_smart_button(self):
+        for days_ago in (60, 30, 0):
+            self._order_on(self.contact, days_ago, [(self.soil, 5)])
+        self.Cycle._refresh_cycles(today=TODAY)
+
+        self.customer.invalidate_recordset(["journey_reorder_cycle_count"])
+        self.contact.invalidate_recordset(["journey_reorder_cycle_count"])
+        action = self.contact.action_journey_open_reorder_cycles()
+
+        self.assertEqual(self.customer.journey_reorder_cycle_count, 1)
+        self.assertEqual(self.contact.journey_reorder_cycle_count, 1, "a contact shows its company's cycles")
+        self.assertEqual(self.Cycle.search(action["domain"]), self._cycle(self.customer, self.soil))
