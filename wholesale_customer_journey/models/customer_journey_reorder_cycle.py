@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..analysis.cross_sell import MAX_DAYS
 from ..analysis.reorder import DEFAULT_MAX_SPREAD, MIN_PURCHASE_DAYS
 
 _logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class CustomerJourneyReorderCycle(models.Model):
         except ValueError:
             _logger.warning("Re-order cycles: invalid system parameter, the defaults are used")
             return DEFAULT_HORIZON_DAYS, DEFAULT_MAX_SPREAD
-        if horizon < 1 or max_spread < 0:
+        if not 1 <= horizon <= MAX_DAYS or max_spread < 0:
             _logger.warning(
                 "Re-order cycles: horizon %s or maximum spread %s out of range, the defaults are used",
                 horizon, max_spread,

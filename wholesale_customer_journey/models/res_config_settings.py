@@ -2,6 +2,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..analysis.cross_sell import MAX_DAYS
+from ..analysis.reorder import DEFAULT_MAX_SPREAD
+from .customer_journey_reorder_cycle import DEFAULT_HORIZON_DAYS
 from .res_partner import DEFAULT_STUCK_DAYS
 
 
@@ -30,6 +33,43 @@ class ResConfigSettings(models.TransientModel):
                     _(
                         "Invalid Stuck After (Days): %(days)s. Enter a number of days of 1 or more.",
                         days=settings.journey_stuck_days,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # Re-order cycles
+    # ------------------------------------------------------------
+
+    journey_reorder_horizon_days = fields.Integer(
+        string="Re-order History (Days)",
+        config_parameter="wholesale_customer_journey.reorder_horizon_days",
+        default=DEFAULT_HORIZON_DAYS,
+        help="Re-order cycles are mined from the confirmed orders of this many last days.",
+    )
+    journey_reorder_max_spread = fields.Float(
+        string="Maximum Spread",
+        config_parameter="wholesale_customer_journey.reorder_max_spread",
+        default=DEFAULT_MAX_SPREAD,
+        help="A cycle whose spread (median absolute deviation of the intervals divided by "
+        "their median) is above this is irregular and gets no expected next order.",
+    )
+
+    @api.constrains("journey_reorder_horizon_days", "journey_reorder_max_spread")
+    def _check_journey_reorder_settings(self):
+        for settings in self:
+            if not 1 <= settings.journey_reorder_horizon_days <= MAX_DAYS:
+                raise ValidationError(
+                    _(
+                        "Invalid Re-order History (Days): %(days)s. Enter a number of days from 1 to %(max)s.",
+                        days=settings.journey_reorder_horizon_days,
+                        max=MAX_DAYS,
+                    )
+                )
+            if settings.journey_reorder_max_spread < 0:
+                raise ValidationError(
+                    _(
+                        "Invalid Maximum Spread: %(spread)s. Enter 0 or more, for example 0.5.",
+                        spread=settings.journey_reorder_max_spread,
                     )
                 )
 

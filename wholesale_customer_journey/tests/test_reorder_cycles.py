@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -153,3 +153,23 @@ class TestReorderCycles(JourneyCase):
         self.assertEqual(self.customer.journey_reorder_cycle_count, 1)
         self.assertEqual(self.contact.journey_reorder_cycle_count, 1, "a contact shows its company's cycles")
         self.assertEqual(self.Cycle.search(action["domain"]), self._cycle(self.customer, self.soil))
+
+    def test_settings_change_cycles(self):
+        for days_ago in (100, 70, 40, 10):
+            self._order_on(self.contact, days_ago, [(self.soil, 5)])
+        settings = self.env["res.config.settings"].create({"journey_reorder_horizon_days": 50})
+        settings.execute()
+
+        self.Cycle._refresh_cycles(today=TODAY)
+
+        # Two purchase days in the last 50 days are too few for a cycle.
+        self.assertFalse(self._cycle(self.customer, self.soil))
+
+    def test_invalid_settings_rejected(self):
+        for values, field in (
+            ({"journey_reorder_horizon_days": 0}, "Re-order History (Days)"),
+            ({"journey_reorder_max_spread": -0.5}, "Maximum Spread"),
+        ):
+            with self.subTest(values=values), self.assertRaises(ValidationError) as error:
+                self.env["res.config.settings"].create(values)
+            self.assertIn(field, str(error.exception))
