@@ -28,6 +28,8 @@
         "views/crm_lead_views.xml",
         "views/sale_order_views.xml",
         "views/mail_activity_type_views.xml",
+        # Before the settings view, whose button opens the cycles.
+        "views/customer_journey_reorder_cycle_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/customer_journey_stage_set_views.xml",
         "wizards/sales_history_import_views.xml",
@@ -37,7 +39,6 @@
         "views/customer_journey_segment_views.xml",
         "views/customer_journey_interest_views.xml",
         "views/customer_journey_info_rule_views.xml",
-        "views/customer_journey_reorder_cycle_views.xml",
         "views/customer_journey_menus.xml",
         "views/utm_campaign_views.xml",
         "views/mailing_mailing_views.xml",
