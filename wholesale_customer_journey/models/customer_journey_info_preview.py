@@ -33,6 +33,7 @@ class CustomerJourneyInfoPreview(models.TransientModel):
             SQL("SELECT COUNT(*), COUNT(*) FILTER (WHERE capped) FROM (%s) due", rule._get_due_sql(now))
         )
         self.due_count, self.capped_count = self.env.cr.fetchone()
+
         self.env.cr.execute(rule._get_due_sql(now, limit=PREVIEW_LIMIT))
         rows = self.env.cr.dictfetchall()
         # The selection runs as superuser: list only the records the user may read.
@@ -40,6 +41,8 @@ class CustomerJourneyInfoPreview(models.TransientModel):
             self.env[rule.target_model].browse([row["res_id"] for row in rows])._filtered_access("read").ids
         )
         rows = [row for row in rows if row["res_id"] in readable]
+
+        Send = self.env["customer.journey.info.send"]
         items = [
             {
                 "send_id": index,
@@ -50,8 +53,8 @@ class CustomerJourneyInfoPreview(models.TransientModel):
             for index, row in enumerate(rows)
             if not row["capped"]
         ]
-        plans = {item["send_id"]: item for item in self.env["customer.journey.info.send"]._plan_items(rule, items)}
-        Send = self.env["customer.journey.info.send"]
+        plans = {item["send_id"]: item for item in Send._plan_items(rule, items)}
+
         Product = self.env["product.template"].sudo()
         vals_list = []
         for index, row in enumerate(rows):

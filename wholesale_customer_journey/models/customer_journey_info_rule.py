@@ -511,8 +511,8 @@ class CustomerJourneyInfoRule(models.Model):
         text = (self.filter_domain or "").strip()
         if not text or text == "[]":
             return None
-        # The scheduled action and Preview Recipients must select the same records, whoever
-        # runs them: uid is the rule's Responsible, and the company is the rule's.
+        # The scheduled action and Preview Recipients must select the same records for
+        # any user who runs them, so uid is the rule's Responsible and the company is the rule's.
         eval_context = dict(
             self.env["customer.journey.segment"]._get_filter_eval_context(),
             uid=self.user_id.id or SUPERUSER_ID,

@@ -267,16 +267,14 @@ class CustomerJourneyInfoSend(models.Model):
         start = time.monotonic()
         Rule = self.env["customer.journey.info.rule"].sudo()
         rules = rules.sudo() if rules is not None else Rule.search([])
-        # Archived rules queue nothing, but their pending sends must end as skipped:
-        # a pending send holds back every rule for its customer (frequency cap).
-        dispatch_rules = rules | Rule.with_context(active_test=False).search(
-            [("active", "=", False), ("send_ids.state", "=", "pending")]
-        )
         _logger.info("Product information: start, %s active rules", len(rules.filtered("active")))
         totals = Counter()
-        archived_rules = dispatch_rules.filtered(lambda rule: not rule.active)
+        # Archived rules queue nothing, but their pending sends must end as skipped before
+        # the selection: a pending send holds its customer back for every rule (frequency cap).
+        archived_rules = rules.filtered(lambda rule: not rule.active) | Rule.with_context(active_test=False).search(
+            [("active", "=", False), ("send_ids.state", "=", "pending")]
+        )
         if archived_rules:
-            # Before the selection: their pending sends would hold their customers back.
             totals.update(self._dispatch_pending(archived_rules, batch_size=batch_size, commit=commit))
         for company in rules.company_id:
             if commit:
@@ -314,12 +312,12 @@ class CustomerJourneyInfoSend(models.Model):
         """Commit, and run the next transaction at READ COMMITTED.
 
         The selection lock keeps two selections of a company apart only if
-        the second sees the sends that the first committed. At Odoo's
+        the second reads the sends that the first committed. At Odoo's
         REPEATABLE READ, a transaction that took its snapshot before the
-        first selection was committed does not see them: it would queue the
+        first selection was committed does not read them. It would queue the
         same triples again (a serialization failure) or queue another rule's
         mail for the same customers (a broken frequency cap). At READ
-        COMMITTED each statement that runs under the lock sees them.
+        COMMITTED each statement that runs under the lock reads them.
         """
         self.env.cr.commit()
         self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
@@ -547,7 +545,8 @@ class CustomerJourneyInfoSend(models.Model):
             return "record_gone"
         if customer.company_id and customer.company_id != rule.company_id:
             return "other_company"
-        if rule.stop_stage_id and customer.journey_stage_id.sequence >= rule.stop_stage_id.sequence and customer.journey_stage_id:
+        stage = customer.journey_stage_id
+        if rule.stop_stage_id and stage and stage.sequence >= rule.stop_stage_id.sequence:
             return "stop_stage"
         if item["occurrence_key"].startswith("sale.order,") and item["occurrence_key"] not in open_quotation_ids:
             return "no_longer_due"
@@ -632,10 +631,10 @@ class CustomerJourneyInfoSend(models.Model):
         result = {}
         for item in items:
             candidates = context_products.get(item["occurrence_key"], Product).filtered(in_scope)
-            shown = (candidates | rule_products)[: rule.max_products]
-            if not shown:
-                shown = fallback
-            result[item["occurrence_key"]] = shown.ids
+            shown_products = (candidates | rule_products)[: rule.max_products]
+            if not shown_products:
+                shown_products = fallback
+            result[item["occurrence_key"]] = shown_products.ids
         return result
 
     @api.model
@@ -654,6 +653,7 @@ class CustomerJourneyInfoSend(models.Model):
         interest_products = defaultdict(lambda: Product)
         for interest in interests:
             interest_products[interest.partner_id.id] |= interest.product_tmpl_id
+
         # Check existence once per model for the whole batch, because exists() costs a query per call.
         events = self.env["customer.journey.interest"].sudo().browse(
             [res_id for _item, res_id in by_model.get("interest", [])]
@@ -671,6 +671,7 @@ class CustomerJourneyInfoSend(models.Model):
                     lambda template, categ=interest.categ_id: template.categ_id == categ
                     or categ.parent_path and (template.categ_id.parent_path or "").startswith(categ.parent_path)
                 )
+
         orders = self.env["sale.order"].sudo().browse(
             [res_id for _item, res_id in by_model.get("sale.order", [])]
         ).exists()
@@ -679,6 +680,7 @@ class CustomerJourneyInfoSend(models.Model):
             if order_id in existing_order_ids:
                 order = orders.browse(order_id).with_prefetch(orders._prefetch_ids)
                 result[item["occurrence_key"]] = order.order_line.product_template_id
+
         leads = self.env["crm.lead"].sudo().browse([res_id for _item, res_id in by_model.get("crm.lead", [])]).exists()
         existing_lead_ids = set(leads.ids)
         for item, lead_id in by_model.get("crm.lead", []):
@@ -687,6 +689,8 @@ class CustomerJourneyInfoSend(models.Model):
                 result[item["occurrence_key"]] = lead.journey_interest_product_ids | interest_products[
                     item["customer_id"]
                 ]
+
+        # Other events (a stage reached, a silence): the customer's products of interest.
         for item in items:
             result.setdefault(item["occurrence_key"], interest_products[item["customer_id"]] if item["customer_id"] else Product)
         return result
@@ -787,8 +791,7 @@ class CustomerJourneyInfoSend(models.Model):
         product_ids = {product_id for plan in plans for product_id in plan["product_ids"]}
         links, documents = {}, {}
         if rule.attach_documents:
-            links = Product._journey_info_links(product_ids)
-            documents = Product._journey_info_documents(product_ids)
+            documents, links = Product._journey_info_documents(product_ids)
         for plan in plans:
             pricelist = pricelists[plan["res_id"]]
             payload[plan["res_id"]] = {

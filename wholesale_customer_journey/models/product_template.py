@@ -67,36 +67,26 @@ class ProductTemplate(models.Model):
 
     @api.model
     def _journey_info_documents(self, template_ids):
-        """Return {template id: [attachment ids]} of the file documents to attach."""
-        documents = self._journey_info_document_records(template_ids)
-        variant_templates = {
-            variant.id: variant.product_tmpl_id.id
-            for variant in self.env["product.product"].sudo().browse(
-                documents.filtered(lambda doc: doc.res_model == "product.product").mapped("res_id")
-            )
-        }
-        result = defaultdict(list)
-        for document in documents.filtered(lambda doc: doc.type == "binary"):
-            template_id = (
-                document.res_id if document.res_model == "product.template" else variant_templates.get(document.res_id)
-            )
-            if template_id:
-                result[template_id].append(document.ir_attachment_id.id)
-        return dict(result)
+        """Return the documents of ``template_ids`` to send, with one search.
 
-    @api.model
-    def _journey_info_links(self, template_ids):
-        """Return {template id: [(name, url)]} of the link documents to list."""
+        :return: ({template id: [attachment ids of the files]},
+            {template id: [(name, url) of the links]})
+        """
         templates = self.sudo().browse(template_ids)
-        documents = self._journey_info_document_records(templates.ids)
-        links = defaultdict(list)
         variant_templates = {variant.id: variant.product_tmpl_id.id for variant in templates.product_variant_ids}
-        for document in documents.filtered(lambda doc: doc.type == "url" and doc.url):
-            template_id = (
-                document.res_id if document.res_model == "product.template" else variant_templates.get(document.res_id)
-            )
-            links[template_id].append((document.name, document.url))
-        return dict(links)
+        attachments, links = defaultdict(list), defaultdict(list)
+        for document in self._journey_info_document_records(templates.ids):
+            if document.res_model == "product.template":
+                template_id = document.res_id
+            else:
+                template_id = variant_templates.get(document.res_id)
+            if not template_id:
+                continue
+            if document.type == "binary":
+                attachments[template_id].append(document.ir_attachment_id.id)
+            elif document.url:
+                links[template_id].append((document.name, document.url))
+        return dict(attachments), dict(links)
 
     def _journey_info_lines(self, prices, company, links=None):
         """Return the product information of ``self`` as dicts, in the current language.
@@ -107,7 +97,7 @@ class ProductTemplate(models.Model):
         :return: [{product, name, description, price, uom, availability, links}]
         """
         if links is None:
-            links = self._journey_info_links(self.ids)
+            links = self._journey_info_documents(self.ids)[1]
         lines = []
         for template in self:
             price, currency_id = prices.get(template.id, (template.list_price, company.currency_id.id))

@@ -1522,8 +1522,8 @@ class TestInfoRobustness(InfoMailingCase):
         rule = self._create_rule()
         self._record_interest(self.customer, products=self.pot)
 
-        refused = MailDeliveryException("Unable to connect to SMTP Server")
-        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=refused), mute_logger(
+        delivery_error = MailDeliveryException("Unable to connect to SMTP Server")
+        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=delivery_error), mute_logger(
             "odoo.addons.mail.models.mail_mail"
         ), self.assertRaises(UserError) as error:
             rule.with_user(self.user_journey).action_send_test()
