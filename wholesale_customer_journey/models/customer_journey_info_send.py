@@ -269,8 +269,8 @@ class CustomerJourneyInfoSend(models.Model):
         rules = rules.sudo() if rules is not None else Rule.search([])
         _logger.info("Product information: start, %s active rules", len(rules.filtered("active")))
         totals = Counter()
-        # Archived rules queue nothing, but their pending sends must end as skipped before
-        # the selection: a pending send holds its customer back for every rule (frequency cap).
+        # Archived rules queue nothing, but their pending sends must end as skipped before the
+        # selection, because a pending send keeps its customer waiting for every rule (frequency cap).
         archived_rules = rules.filtered(lambda rule: not rule.active) | Rule.with_context(active_test=False).search(
             [("active", "=", False), ("send_ids.state", "=", "pending")]
         )
