@@ -5,18 +5,20 @@ A purchase is (customer, item, day, quantity): the item is a product or a
 product category, and the customer is the customer company. Several lines of
 one item on one day are one purchase of their summed quantity.
 
-For a pair (A, B) of different items and a window of N days, a customer
-supports the pair when it bought B on the day of a purchase of A or up to N
-days after it. Day N is inside the window, and day N + 1 is outside. The
-measures:
+Cross-selling is about products new to the customer, so what counts is the day
+a customer first bought each item. For a pair (A, B) of different items and a
+window of N days, a customer supports the pair when its first purchase of B
+came on the day of its first purchase of A or up to N days after it. Day N is
+inside the window, and day N + 1 is outside. Buying B again later is a
+re-order, which the re-order cycles cover. The measures:
 
 - support: the number of customers who support the pair;
 - confidence: support / the number of customers who bought A;
 - lift: confidence / (the number of customers who bought B / all customers);
-- typical quantity of B: the median of the quantity of B that each supporting
-  customer bought first after (or with) A, and the median ratio of that
-  quantity to the quantity of A it followed;
-- typical delay: the median of those delays in days.
+- typical quantity of B: the median quantity of the first purchase of B of the
+  supporting customers, and the median ratio of that quantity to the quantity
+  of their first purchase of A;
+- typical delay: the median number of days between the two first purchases.
 """
 import statistics
 from collections import defaultdict
@@ -25,6 +27,8 @@ from datetime import date
 
 # Maximum window and history horizon: 10 years. A longer one is a typing error.
 MAX_DAYS = 3650
+# What an item of a rule can be.
+LEVELS = ("product", "category")
 
 
 class ThresholdError(ValueError):
@@ -44,6 +48,7 @@ class Thresholds:
     min_lift: float = 1.5
     windows: tuple = (30,)
     horizon_days: int = 730
+    levels: tuple = LEVELS
 
     def validate(self):
         """Raise a ThresholdError naming the first invalid setting and its valid range."""
@@ -60,6 +65,8 @@ class Thresholds:
         for window in self.windows:
             if not 0 <= window <= MAX_DAYS:
                 raise ThresholdError("windows", f"A window must be from 0 to {MAX_DAYS} days, not {window}.")
+        if not self.levels or not set(self.levels) <= set(LEVELS):
+            raise ThresholdError("levels", f"Mine products, categories or both, not {self.levels}.")
         if not 1 <= self.horizon_days <= MAX_DAYS:
             raise ThresholdError(
                 "horizon_days", f"The history horizon must be from 1 to {MAX_DAYS} days, not {self.horizon_days}."
@@ -111,21 +118,15 @@ def group_purchases(purchases):
     return grouped
 
 
-def first_follow_up(antecedent_days, consequent_days, window):
-    """Return (delay, day of A, day of B) of the earliest A purchase followed by B within ``window``, or None.
-
-    :param antecedent_days: sorted days of A
-    :param consequent_days: sorted days of B
-    """
-    for a_day in antecedent_days:
-        for b_day in consequent_days:
-            delay = (b_day - a_day).days
-            if delay < 0:
-                continue
-            if delay <= window:
-                return delay, a_day, b_day
-            break
-    return None
+def first_purchases(purchases):
+    """Return {customer: {item: (first day, summed quantity of that day)}} of (customer, item, day, quantity) tuples."""
+    firsts = {}
+    for customer, items in group_purchases(purchases).items():
+        firsts[customer] = {}
+        for item, quantities in items.items():
+            first_day = min(quantities)
+            firsts[customer][item] = (first_day, quantities[first_day])
+    return firsts
 
 
 def mine_pairs(purchases, window):
@@ -134,26 +135,19 @@ def mine_pairs(purchases, window):
     A reference implementation, quadratic in the items of a customer: the
     scheduled action computes the same in SQL.
     """
-    grouped = group_purchases(purchases)
-    total_customers = len(grouped)
+    firsts = first_purchases(purchases)
+    total_customers = len(firsts)
     item_customers = defaultdict(int)
-    for items in grouped.values():
+    for items in firsts.values():
         for item in items:
             item_customers[item] += 1
     follow_ups = defaultdict(list)
-    for items in grouped.values():
-        days = {item: sorted(quantities) for item, quantities in items.items()}
-        for antecedent, antecedent_days in days.items():
-            for consequent, consequent_days in days.items():
-                if consequent == antecedent:
-                    continue
-                found = first_follow_up(antecedent_days, consequent_days, window)
-                if found is None:
-                    continue
-                delay, a_day, b_day = found
-                quantity_a = items[antecedent][a_day]
-                quantity_b = items[consequent][b_day]
-                follow_ups[antecedent, consequent].append((delay, quantity_b, quantity_b / quantity_a))
+    for items in firsts.values():
+        for antecedent, (a_day, quantity_a) in items.items():
+            for consequent, (b_day, quantity_b) in items.items():
+                delay = (b_day - a_day).days
+                if consequent != antecedent and 0 <= delay <= window:
+                    follow_ups[antecedent, consequent].append((delay, quantity_b, quantity_b / quantity_a))
     result = []
     for (antecedent, consequent), rows in sorted(follow_ups.items(), key=lambda item: str(item[0])):
         confidence, lift = confidence_and_lift(

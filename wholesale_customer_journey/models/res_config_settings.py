@@ -2,8 +2,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..analysis.cross_sell import MAX_DAYS
+from ..analysis.cross_sell import MAX_DAYS, Thresholds, ThresholdError
 from ..analysis.reorder import DEFAULT_MAX_SPREAD
+from .customer_journey_cross_sell_rule import (
+    DEFAULT_THRESHOLDS,
+    LEVEL_SELECTION,
+    PARAM_PREFIX,
+    parse_windows,
+)
 from .customer_journey_reorder_cycle import DEFAULT_HORIZON_DAYS
 from .res_partner import DEFAULT_STUCK_DAYS
 
@@ -72,6 +78,72 @@ class ResConfigSettings(models.TransientModel):
                         spread=settings.journey_reorder_max_spread,
                     )
                 )
+
+    # ------------------------------------------------------------
+    # Cross-sell rules
+    # ------------------------------------------------------------
+
+    journey_cross_sell_min_support = fields.Integer(
+        string="Minimum Support",
+        config_parameter=PARAM_PREFIX + "min_support",
+        default=DEFAULT_THRESHOLDS.min_support,
+        help="A rule needs at least this many customer companies who bought A and then B within the window.",
+    )
+    journey_cross_sell_min_confidence = fields.Float(
+        string="Minimum Confidence",
+        config_parameter=PARAM_PREFIX + "min_confidence",
+        default=DEFAULT_THRESHOLDS.min_confidence,
+        help="A rule needs at least this share of the customers of A to have then bought B, from 0 to 1.",
+    )
+    journey_cross_sell_min_lift = fields.Float(
+        string="Minimum Lift",
+        config_parameter=PARAM_PREFIX + "min_lift",
+        default=DEFAULT_THRESHOLDS.min_lift,
+        help="A rule needs buying A to make buying B at least this many times more likely than for any customer.",
+    )
+    journey_cross_sell_windows = fields.Char(
+        string="Windows (Days)",
+        config_parameter=PARAM_PREFIX + "windows",
+        default="30",
+        help="Windows to mine, in days, separated by commas, for example 14, 30, 90.",
+    )
+    journey_cross_sell_horizon_days = fields.Integer(
+        string="Cross-sell History (Days)",
+        config_parameter=PARAM_PREFIX + "horizon_days",
+        default=DEFAULT_THRESHOLDS.horizon_days,
+        help="Cross-sell rules are mined from the confirmed orders of this many last days.",
+    )
+    journey_cross_sell_levels = fields.Selection(
+        [("product", "Products"), ("category", "Product Categories"), ("both", "Products and Categories")],
+        string="Mine",
+        config_parameter=PARAM_PREFIX + "levels",
+        default="both",
+        help="Rules between products, between product categories, or both.",
+    )
+
+    @api.constrains(
+        "journey_cross_sell_min_support",
+        "journey_cross_sell_min_confidence",
+        "journey_cross_sell_min_lift",
+        "journey_cross_sell_windows",
+        "journey_cross_sell_horizon_days",
+        "journey_cross_sell_levels",
+    )
+    def _check_journey_cross_sell_settings(self):
+        for settings in self:
+            try:
+                Thresholds(
+                    settings.journey_cross_sell_min_support,
+                    settings.journey_cross_sell_min_confidence,
+                    settings.journey_cross_sell_min_lift,
+                    parse_windows(settings.journey_cross_sell_windows),
+                    settings.journey_cross_sell_horizon_days,
+                    LEVEL_SELECTION.get(settings.journey_cross_sell_levels or "both", ()),
+                ).validate()
+            except ThresholdError as error:
+                raise ValidationError(
+                    self.env["customer.journey.cross.sell.rule"]._get_threshold_message(error.field)
+                ) from error
 
     # ------------------------------------------------------------
     # Campaign trends

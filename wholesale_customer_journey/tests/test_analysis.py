@@ -64,14 +64,16 @@ class TestCrossSellMeasures(unittest.TestCase):
 
         self.assertEqual(pair.median_quantity_ratio, 2.0)  # 10 / (2 + 3)
 
-    def test_first_follow_up_counts(self):
-        history = [("c1", "A", day(0), 1), ("c1", "B", day(50), 7), ("c1", "A", day(40), 2), ("c1", "B", day(45), 4)]
+    def test_first_purchases_count(self):
+        history = [("c1", "A", day(0), 2), ("c1", "B", day(50), 7), ("c1", "A", day(40), 1), ("c1", "B", day(45), 4)]
 
-        pair = measures_of(mine_pairs(history, window=10), "A", "B")
-
+        # The A of day 40 is a re-order: B first came 45 days after the first A.
+        self.assertIsNone(measures_of(mine_pairs(history, window=44), "A", "B"))
+        pair = measures_of(mine_pairs(history, window=45), "A", "B")
         self.assertEqual(pair.support, 1)
-        self.assertEqual(pair.median_delay, 5)  # the A of day 40, followed on day 45
+        self.assertEqual(pair.median_delay, 45)
         self.assertEqual(pair.median_quantity, 4)
+        self.assertEqual(pair.median_quantity_ratio, 2.0)  # 4 / 2, the quantities of the first purchases
 
     def test_same_item_no_pair(self):
         history = [("c1", "A", day(0), 1), ("c1", "A", day(3), 1)]
@@ -100,6 +102,8 @@ class TestCrossSellMeasures(unittest.TestCase):
             ({"windows": (30, 4000)}, "windows"),
             ({"windows": (-1,)}, "windows"),
             ({"horizon_days": 0}, "horizon_days"),
+            ({"levels": ()}, "levels"),
+            ({"levels": ("product", "brand")}, "levels"),
         ]
         for values, field in cases:
             with self.subTest(values=values), self.assertRaises(ThresholdError) as error:

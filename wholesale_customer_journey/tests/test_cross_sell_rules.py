@@ -1,0 +1,316 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from ..analysis.cross_sell import mine_pairs
+from ..models.customer_journey_cross_sell_rule import CustomerJourneyCrossSellRule
+from .common import JourneyCase
+
+TODAY = fields.Date.to_date("2026-11-30")
+START = 100  # days before TODAY of day 0 of the history
+
+# (customer, product, day, quantity): the history of test_analysis, with C bought by every customer.
+HISTORY = [
+    ("c1", "A", 0, 10), ("c1", "B", 30, 5),  # B on the last day of a 30-day window
+    ("c2", "A", 0, 4), ("c2", "B", 31, 2),  # B one day after a 30-day window
+    ("c3", "A", 0, 2), ("c3", "B", 0, 3),  # B on the same day as A
+    ("c4", "B", 5, 1),  # B without A
+    ("c5", "A", 10, 1),  # A without B
+    ("c1", "C", 2, 1), ("c2", "C", 2, 1), ("c3", "C", 2, 1), ("c4", "C", 2, 1), ("c5", "C", 2, 1),
+]
+
+
+@tagged("post_install", "-at_install")
+class TestCrossSellRules(JourneyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Rule = cls.env["customer.journey.cross.sell.rule"]
+        # A company of its own: its customers and orders are the whole history that mining sees there.
+        cls.mining_company = cls.env["res.company"].create({"name": "Groothandel Mijnbouw"})
+        cls.env.user.company_ids |= cls.mining_company
+        cls.categ_garden = cls.env["product.category"].create({"name": "Garden"})
+        cls.categ_pots = cls.env["product.category"].create({"name": "Pots"})
+        cls.categ_tools = cls.env["product.category"].create({"name": "Tools"})
+        cls.products = {
+            code: cls.env["product.product"].create({"name": f"Product {code}", "type": "consu", "categ_id": categ.id})
+            for code, categ in (("A", cls.categ_garden), ("B", cls.categ_pots), ("C", cls.categ_tools))
+        }
+        cls.delivery = cls.env["product.product"].create({"name": "Delivery fee", "type": "service"})
+        cls.customers = {
+            code: cls.env["res.partner"].create({"name": f"Mining customer {code}", "is_company": True})
+            for code in ("c1", "c2", "c3", "c4", "c5")
+        }
+        cls._set_thresholds(min_support=1, min_confidence=0, min_lift=0, windows="30, 31", levels="product")
+
+    @classmethod
+    def _set_thresholds(cls, **values):
+        params = cls.env["ir.config_parameter"].sudo()
+        for key, value in values.items():
+            params.set_param(f"wholesale_customer_journey.cross_sell_{key}", str(value))
+
+    def _order(self, customer, day, lines, company=None):
+        """Confirm an order of ``lines`` [(product, quantity)] of ``customer`` on day ``day`` of the history."""
+        company = company or self.mining_company
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": quantity})
+                        for product, quantity in lines
+                    ],
+                }
+            )
+        )
+        order.action_confirm()
+        date = datetime.combine(TODAY - timedelta(days=START - day), datetime.min.time()) + timedelta(hours=9)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE sale_order SET date_order = %s WHERE id = %s", (date, order.id))
+        order.invalidate_recordset()
+        return order
+
+    def _load_history(self, history=HISTORY):
+        for customer, product, day, quantity in history:
+            self._order(self.customers[customer], day, [(self.products[product], quantity)])
+
+    def _rule(self, antecedent, consequent, window, **domain):
+        return self.Rule.with_context(active_test=False).search(
+            [
+                ("company_id", "=", self.mining_company.id),
+                ("antecedent_product_id", "=", self.products[antecedent].id),
+                ("consequent_product_id", "=", self.products[consequent].id),
+                ("window_days", "=", window),
+            ]
+        )
+
+    def test_rules_match_reference(self):
+        self._load_history()
+
+        self.Rule._mine_rules(today=TODAY)
+
+        reference_history = [
+            (customer, product, TODAY - timedelta(days=START - day), quantity)
+            for customer, product, day, quantity in HISTORY
+        ]
+        for window in (30, 31):
+            expected = mine_pairs(reference_history, window)
+            mined = self.Rule.search([("company_id", "=", self.mining_company.id), ("window_days", "=", window)])
+            self.assertEqual(len(mined), len(expected))
+            for pair in expected:
+                with self.subTest(pair=(pair.antecedent, pair.consequent, window)):
+                    rule = self._rule(pair.antecedent, pair.consequent, window)
+                    self.assertEqual(rule.support, pair.support)
+                    self.assertAlmostEqual(rule.confidence, pair.confidence, places=4)
+                    self.assertAlmostEqual(rule.lift, pair.lift, places=2)
+                    self.assertEqual(rule.median_quantity, pair.median_quantity)
+                    self.assertAlmostEqual(rule.median_quantity_ratio, pair.median_quantity_ratio, places=2)
+                    self.assertEqual(rule.median_delay, pair.median_delay)
+                    self.assertEqual(rule.origin, "mined")
+        # Day 30 is inside a 30-day window, day 31 outside.
+        self.assertEqual(self._rule("A", "B", 30).support, 2)
+        self.assertEqual(self._rule("A", "B", 31).support, 3)
+        self.assertEqual(self._rule("A", "B", 30).median_delay, 15)
+        self.assertEqual(self._rule("A", "B", 30).median_quantity, 4)
+
+    def test_thresholds_filter_rules(self):
+        self._load_history()
+        self._set_thresholds(min_support=3, windows="30, 31")
+
+        self.Rule._mine_rules(today=TODAY)
+
+        mined = self.Rule.search([("company_id", "=", self.mining_company.id)])
+        # A then B has 3 customers within 31 days and 2 within 30.
+        self.assertIn(self._rule("A", "B", 31), mined)
+        self.assertFalse(self._rule("A", "B", 30))
+        self.assertTrue(all(rule.support >= 3 for rule in mined))
+
+    def test_category_rules(self):
+        self._load_history()
+        self._set_thresholds(levels="category")
+
+        self.Rule._mine_rules(today=TODAY)
+
+        rule = self.Rule.search(
+            [
+                ("company_id", "=", self.mining_company.id),
+                ("antecedent_categ_id", "=", self.categ_garden.id),
+                ("consequent_categ_id", "=", self.categ_pots.id),
+                ("window_days", "=", 30),
+            ]
+        )
+        self.assertEqual(rule.level, "category")
+        self.assertEqual(rule.support, 2)
+        self.assertFalse(self.Rule.search([("company_id", "=", self.mining_company.id), ("level", "=", "product")]))
+
+    def test_services_notes_and_same_product_left_out(self):
+        for customer in ("c1", "c2"):
+            order = self._order(self.customers[customer], 0, [(self.products["A"], 1), (self.delivery, 1)])
+            order.order_line = [Command.create({"display_type": "line_note", "name": "Leave at the back door"})]
+            self._order(self.customers[customer], 5, [(self.products["A"], 2)])
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertFalse(self.Rule.search([("company_id", "=", self.mining_company.id)]))
+
+    def test_orders_before_horizon_left_out(self):
+        self._load_history()
+        self._set_thresholds(horizon_days=START - 5)
+
+        self.Rule._mine_rules(today=TODAY)
+
+        # Only c1 and c2 bought B after day 5, and no customer bought A in the horizon.
+        self.assertFalse(self._rule("A", "B", 30))
+
+    def test_mining_again_updates_the_same_rules(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        rule = self._rule("A", "B", 31)
+        reverse = self._rule("B", "A", 30)
+        self.assertTrue(reverse)
+
+        self._order(self.customers["c5"], 20, [(self.products["B"], 6)])
+        self._set_thresholds(min_support=2)
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(self._rule("A", "B", 31), rule, "the rule keeps its id, and so its suggestions")
+        self.assertEqual(rule.support, 4)
+        self.assertFalse(reverse.exists(), "only c3 bought B, then A: below the new minimum support")
+
+    def test_locked_rules_kept(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        edited = self._rule("A", "B", 31)
+        archived = self._rule("A", "B", 30)
+        edited.median_quantity = 12
+        archived.action_archive()
+        self.assertTrue(edited.locked)
+        self.assertTrue(archived.locked)
+
+        self._set_thresholds(min_support=4)
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(edited.median_quantity, 12)
+        self.assertEqual(edited.support, 3, "a locked rule keeps its measures too")
+        self.assertFalse(archived.active)
+        self.assertEqual(len(self._rule("A", "B", 30)), 1, "no second rule beside the archived one")
+
+        edited.action_unlock()
+        self.Rule._mine_rules(today=TODAY)
+        self.assertFalse(edited.exists(), "unlocked, it goes when it no longer passes the thresholds")
+
+    def test_manual_rules_kept(self):
+        self._load_history()
+        manual = self.Rule.create(
+            {
+                "company_id": self.mining_company.id,
+                "antecedent_product_id": self.products["A"].id,
+                "consequent_product_id": self.products["B"].id,
+                "window_days": 30,
+                "median_quantity": 24,
+            }
+        )
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(self._rule("A", "B", 30), manual)
+        self.assertEqual(manual.origin, "manual")
+        self.assertEqual(manual.median_quantity, 24)
+        self.assertEqual(self._rule("A", "B", 31).origin, "mined")
+
+    def test_failed_run_keeps_previous_rules(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        rule = self._rule("A", "B", 31)
+        count = self.Rule.search_count([("company_id", "=", self.mining_company.id)])
+        self._order(self.customers["c5"], 20, [(self.products["B"], 6)])
+        replace = CustomerJourneyCrossSellRule._mining_replace_rules
+
+        def replace_then_fail(rules):
+            replace(rules)
+            raise RuntimeError("disk full")
+
+        with patch.object(CustomerJourneyCrossSellRule, "_mining_replace_rules", replace_then_fail):
+            with self.assertRaises(RuntimeError):
+                self.Rule._mine_rules(today=TODAY)
+
+        rule.invalidate_recordset()
+        self.assertEqual(rule.support, 3)
+        self.assertEqual(self.Rule.search_count([("company_id", "=", self.mining_company.id)]), count)
+
+    def test_invalid_thresholds_rejected(self):
+        for values, setting in (
+            ({"journey_cross_sell_min_support": 0}, "Minimum Support"),
+            ({"journey_cross_sell_min_confidence": 1.5}, "Minimum Confidence"),
+            ({"journey_cross_sell_min_lift": -1}, "Minimum Lift"),
+            ({"journey_cross_sell_windows": "30, a month"}, "Windows (Days)"),
+            ({"journey_cross_sell_windows": "4000"}, "Windows (Days)"),
+            ({"journey_cross_sell_windows": " "}, "Windows (Days)"),
+            ({"journey_cross_sell_horizon_days": 0}, "Cross-sell History (Days)"),
+        ):
+            with self.subTest(values=values), self.assertRaises(ValidationError) as error:
+                self.env["res.config.settings"].create(values)
+            self.assertIn(setting, str(error.exception))
+
+    def test_invalid_parameter_stops_mining(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        self._set_thresholds(min_lift="two")
+
+        with self.assertRaises(UserError) as error:
+            self.Rule._mine_rules(today=TODAY)
+        self.assertIn("Minimum Lift", str(error.exception))
+        with self.assertLogs("odoo.addons.wholesale_customer_journey.models.customer_journey_cross_sell_rule", "ERROR"):
+            self.assertIsNone(self.Rule._cron_mine_rules())
+        self.assertTrue(self._rule("A", "B", 31), "the previous rules stay")
+
+    def test_prospects(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+
+        action = self._rule("A", "B", 31).action_view_prospects()
+
+        self.assertEqual(self.env["res.partner"].search(action["domain"]), self.customers["c5"])
+
+    def test_manual_rule_needs_two_products(self):
+        product_a = self.products["A"]
+        for values in (
+            {"antecedent_product_id": product_a.id},
+            {"antecedent_product_id": product_a.id, "consequent_product_id": product_a.id},
+            {"level": "category", "antecedent_categ_id": self.categ_garden.id},
+            {"antecedent_product_id": product_a.id, "consequent_product_id": self.products["B"].id, "window_days": -1},
+        ):
+            with self.subTest(values=values), self.assertRaises(ValidationError):
+                self.Rule.create(values)
+
+    def test_access_and_company(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        rule = self._rule("A", "B", 31)
+        user_mining = mail_new_test_user(
+            self.env,
+            login="journey_mining_reader",
+            name="Mira Mijnbouw",
+            company_id=self.mining_company.id,
+            company_ids=[Command.set(self.mining_company.ids)],
+            groups="base.group_user",
+        )
+
+        self.assertEqual(rule.with_user(user_mining).support, 3)
+        self.assertFalse(self.Rule.with_user(self.user_employee).search([("id", "=", rule.id)]), "other company")
+        with self.assertRaises(AccessError):
+            rule.with_user(user_mining).write({"median_quantity": 1})
+        with self.assertRaises(AccessError):
+            self.Rule.with_user(user_mining).action_mine_rules()
+        with self.assertRaises(AccessError):
+            rule.with_user(self.user_portal).read(["support"])
+        self.Rule.with_user(self.user_manager).action_mine_rules()
