@@ -184,7 +184,7 @@ class CustomerJourneyCrossSellRule(models.Model):
 
     def write(self, vals):
         # A user's change to a mined rule is kept: lock the rule, unless the change is the lock itself.
-        if set(vals) - {"locked"} and "locked" not in vals and not self.env.context.get("journey_mining"):
+        if vals and "locked" not in vals:
             if any(rule.origin == "mined" and not rule.locked for rule in self):
                 vals = dict(vals, locked=True)
         return super().write(vals)
@@ -212,6 +212,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
                  WHERE so.state = 'sale' AND so.company_id = %(company)s AND sol.display_type IS NULL
                    AND %(item)s IN %(items)s
+                   AND p.commercial_partner_id != ALL(%(own_ids)s)
               GROUP BY p.commercial_partner_id
                 HAVING COUNT(*) FILTER (WHERE %(item)s = %(consequent)s) = 0
               ORDER BY MAX(so.date_order) DESC
@@ -220,6 +221,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                 items=(antecedent, consequent),
                 consequent=consequent,
                 company=self.company_id.id,
+                own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
@@ -230,7 +232,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         partner_ids = self._get_prospect_partner_ids()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Bought %(rule)s: not yet the second", rule=self.display_name),
+            "name": _("Not Yet Bought: %(rule)s", rule=self.display_name),
             "res_model": "res.partner",
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
@@ -304,7 +306,7 @@ class CustomerJourneyCrossSellRule(models.Model):
     def _mine_rules(self, today=None):
         """Mine the cross-sell rules of every company from the confirmed orders within the horizon.
 
-        The mined rules that nobody locked are updated, added or removed; locked
+        The mined rules that no user locked are updated, added or removed; locked
         and manual rules are left as they are, and mining adds no rule for
         their pair and window. Everything happens under a savepoint of the
         caller's transaction, so a failure leaves the previous rules in place.

@@ -411,3 +411,14 @@ class TestDemoInfoRules(TransactionCase, MockEmail):
         self.assertEqual(send.state, "skipped")
         self.assertEqual(send.skip_reason, "lead_closed")
         self.assertFalse(send.activity_id)
+
+    def test_demo_cross_sell_rules_survive_mining(self):
+        rules = self.env["customer.journey.cross.sell.rule"].search([("origin", "=", "manual")])
+        pot_rule = self.env.ref(f"{MODULE}.demo_cross_sell_rule_pot_soil")
+
+        self.env["customer.journey.cross.sell.rule"]._mine_rules()
+
+        self.assertEqual(len(rules), 3)
+        self.assertIn(pot_rule, rules)
+        self.assertTrue(pot_rule.exists())
+        self.assertEqual(pot_rule.median_quantity, 1)
