@@ -16,6 +16,39 @@ class ResCompany(models.Model):
     )
 
     # ------------------------------------------------------------
+    # Aftersales hand-off
+    # ------------------------------------------------------------
+
+    journey_handoff_stage_id = fields.Many2one(
+        "customer.journey.stage",
+        string="Hand Off to Service At",
+        default=lambda self: self.env.ref("wholesale_customer_journey.stage_conversion", raise_if_not_found=False),
+        help="A customer reaching this stage, or a later one, gets the service person and team below, "
+        "unless it has them already.",
+    )
+    journey_service_user_id = fields.Many2one(
+        "res.users",
+        string="Service Person",
+        domain=[("share", "=", False)],
+        help="Looks after the customers handed off to service, and gets a to-do for each one.",
+    )
+    journey_service_team_id = fields.Many2one(
+        "crm.team", string="Service Team", help="The team that looks after the customers handed off to service."
+    )
+
+    @api.model
+    def _journey_set_default_handoff_stage(self):
+        """Set Conversion as the hand-off stage of the companies without one, at install.
+
+        The field's default cannot apply to the companies created before the stages.
+        """
+        stage = self.env.ref("wholesale_customer_journey.stage_conversion", raise_if_not_found=False)
+        if stage:
+            self.with_context(active_test=False).search([("journey_handoff_stage_id", "=", False)]).write(
+                {"journey_handoff_stage_id": stage.id}
+            )
+
+    # ------------------------------------------------------------
     # Campaign trends
     # ------------------------------------------------------------
 

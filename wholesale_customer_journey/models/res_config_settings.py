@@ -20,6 +20,9 @@ class ResConfigSettings(models.TransientModel):
     journey_aftersales_trigger = fields.Selection(
         related="company_id.journey_aftersales_trigger", readonly=False
     )
+    journey_handoff_stage_id = fields.Many2one(related="company_id.journey_handoff_stage_id", readonly=False)
+    journey_service_user_id = fields.Many2one(related="company_id.journey_service_user_id", readonly=False)
+    journey_service_team_id = fields.Many2one(related="company_id.journey_service_team_id", readonly=False)
     journey_stuck_days = fields.Integer(
         string="Stuck After (Days)",
         config_parameter="wholesale_customer_journey.stuck_days",

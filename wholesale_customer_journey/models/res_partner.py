@@ -22,7 +22,12 @@ PREFERRED_CHANNELS = [
 DEFAULT_STUCK_DAYS = 60
 
 # Set on the commercial partner and copied to its contacts.
-JOURNEY_COMMERCIAL_FIELDS = ["journey_stage_id", "journey_stage_date"]
+JOURNEY_COMMERCIAL_FIELDS = [
+    "journey_stage_id",
+    "journey_stage_date",
+    "journey_service_user_id",
+    "journey_service_team_id",
+]
 
 
 class ResPartner(models.Model):
@@ -93,6 +98,18 @@ class ResPartner(models.Model):
         groups="base.group_user",
         help="How this contact wants to be approached. Automated follow-up uses "
         "this channel.",
+    )
+    journey_service_user_id = fields.Many2one(
+        "res.users",
+        string="Service Person",
+        domain=[("share", "=", False)],
+        tracking=True,
+        groups="base.group_user",
+        help="Looks after this customer after the sale. Set when the customer reaches the hand-off stage "
+        "of the Settings, unless set already.",
+    )
+    journey_service_team_id = fields.Many2one(
+        "crm.team", string="Service Team", tracking=True, groups="base.group_user"
     )
     journey_info_opt_out = fields.Boolean(
         string="No Product Information",
@@ -372,7 +389,55 @@ class ResPartner(models.Model):
             {"journey_stage_id": stage.id, "journey_stage_date": date}
         )
         moving._journey_log_stage_change(previous_stages, stage, reason)
+        moving._journey_hand_off(stage, sources)
         return moving
+
+    def _journey_hand_off(self, stage, sources):
+        """Give the customers in ``self``, who just reached ``stage``, to their company's service person and team.
+
+        The company is the one the stage change belongs to. Only a stage at
+        or after that company's hand-off stage counts, and a customer keeps a
+        service person or team it has. The service person gets a to-do for
+        each customer it receives.
+        """
+        groups = defaultdict(lambda: self.browse())
+        for partner in self:
+            company = self._journey_history_company(partner, sources.get(partner.id))
+            handoff = company.journey_handoff_stage_id
+            if handoff and stage.sequence >= handoff.sequence:
+                groups[company] |= partner
+        activities = []
+        for company, partners in groups.items():
+            for field in ("journey_service_user_id", "journey_service_team_id"):
+                value = company[field]
+                receiving = partners.filtered(lambda partner: not partner[field])
+                if value and receiving:
+                    receiving.sudo().write({field: value.id})
+                    if field == "journey_service_user_id":
+                        activities += receiving._journey_hand_off_activities(value, stage)
+        if activities:
+            self.env["mail.activity"].sudo().create(activities)
+
+    def _journey_hand_off_activities(self, user, stage):
+        """Return the values of the to-dos that tell ``user`` which customers in ``self`` it now looks after."""
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        return [
+            {
+                "res_model_id": model_id,
+                "res_id": partner.id,
+                "activity_type_id": todo.id if todo else False,
+                "user_id": user.id,
+                "summary": _("Welcome %(customer)s as a new customer", customer=partner.display_name),
+                "note": _(
+                    "%(customer)s reached %(stage)s and is handed off to you for aftersales.",
+                    customer=partner.display_name,
+                    stage=stage.display_name,
+                ),
+                "date_deadline": fields.Date.context_today(user),
+            }
+            for partner in self
+        ]
 
     @api.model
     def _journey_own_partner_ids(self):

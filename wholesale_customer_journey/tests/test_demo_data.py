@@ -422,3 +422,8 @@ class TestDemoInfoRules(TransactionCase, MockEmail):
         self.assertIn(pot_rule, rules)
         self.assertTrue(pot_rule.exists())
         self.assertEqual(pot_rule.median_quantity, 1)
+
+    def test_companies_hand_off_at_conversion(self):
+        stage = self.env.ref(f"{MODULE}.stage_conversion")
+
+        self.assertEqual(self.env.ref("base.main_company").journey_handoff_stage_id, stage)
