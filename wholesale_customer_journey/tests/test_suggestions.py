@@ -253,6 +253,48 @@ class TestSuggestions(JourneyCase):
         self.assertGreaterEqual(counts["expired"], 1)
 
     # ------------------------------------------------------------
+    # Conversion
+    # ------------------------------------------------------------
+
+    def test_conversion_on_confirm(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self._order_on(self.other_customer, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        suggestion = self._suggestions()
+        other = self._suggestions(self.other_customer)
+
+        order = self._create_order(qty=1)
+        order.order_line = [Command.create({"product_id": self.saucer.id, "product_uom_qty": 6})]
+        order.action_confirm()
+
+        self.assertEqual(suggestion.state, "converted")
+        self.assertEqual(suggestion.order_id, order)
+        self.assertEqual(suggestion.date_closed, order.date_order.date())
+        self.assertEqual(other.state, "new")
+        self.rule.invalidate_recordset(["suggestion_count", "converted_count", "conversion_rate"])
+        self.assertEqual(self.rule.suggestion_count, 2)
+        self.assertEqual(self.rule.converted_count, 1)
+        self.assertEqual(self.rule.conversion_rate, 0.5)
+
+    def test_conversion_same_company_only(self):
+        company_b = self.env["res.company"].create({"name": "Groothandel Zuid"})
+        self.env.user.company_ids |= company_b
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        suggestion = self._suggestions()
+
+        order = self.env["sale.order"].with_company(company_b).create(
+            {
+                "partner_id": self.contact.id,
+                "company_id": company_b.id,
+                "order_line": [Command.create({"product_id": self.saucer.id, "product_uom_qty": 1})],
+            }
+        )
+        order.action_confirm()
+
+        self.assertEqual(suggestion.state, "new")
+
+    # ------------------------------------------------------------
     # Follow-up
     # ------------------------------------------------------------
 
@@ -303,6 +345,10 @@ class TestSuggestions(JourneyCase):
             sorted((line.product_id, line.product_uom_qty) for line in order.order_line),
             sorted([(self.soil, 12.0), (self.saucer, 6.0)]),
         )
+
+        order.action_quotation_sent()
+
+        self.assertEqual(set(suggestions.mapped("state")), {"sent"})
 
     def test_follow_up_by_channel(self):
         self.customer.journey_preferred_channel = "email"
