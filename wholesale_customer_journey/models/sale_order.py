@@ -55,6 +55,14 @@ class SaleOrder(models.Model):
         string="Paid On", compute="_compute_journey_fulfilment", store=True, copy=False
     )
 
+    journey_suggestion_ids = fields.Many2many(
+        "customer.journey.suggestion",
+        string="Suggested Products",
+        compute="_compute_journey_suggestion_ids",
+        groups="base.group_user",
+        help="Open suggestions of the customer company in this company whose product is not on the order yet.",
+    )
+
     _sql_constraints = [
         (
             "journey_import_ref_unique",
@@ -136,6 +144,23 @@ class SaleOrder(models.Model):
         Partner._journey_event("order_delivered", by_delivery)
         Partner._journey_event("order_paid", by_payment)
         (by_delivery | by_payment)._journey_snapshot()
+
+    @api.depends("partner_id", "company_id", "order_line.product_id")
+    def _compute_journey_suggestion_ids(self):
+        suggestions = self.env["customer.journey.suggestion"].search(
+            [
+                ("partner_id", "in", self.partner_id.commercial_partner_id.ids),
+                ("company_id", "in", self.company_id.ids),
+                ("state", "in", ("new", "planned", "sent")),
+            ]
+        )
+        for order in self:
+            products = order.order_line.product_id
+            order.journey_suggestion_ids = suggestions.filtered(
+                lambda s: s.partner_id == order.partner_id.commercial_partner_id
+                and s.company_id == order.company_id
+                and s.product_id not in products
+            )
 
     # ------------------------------------------------------------
     # CRUD

@@ -388,6 +388,39 @@ class TestSuggestions(JourneyCase):
             soil.with_user(self.user_salesman).action_accept()
 
     # ------------------------------------------------------------
+    # Sale order panel
+    # ------------------------------------------------------------
+
+    def test_order_panel_add(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        suggestion = self._suggestions()
+        order = self._create_order(qty=2).with_user(self.user_salesman)
+
+        self.assertEqual(order.journey_suggestion_ids, suggestion)
+
+        suggestion.with_user(self.user_salesman).with_context(journey_order_id=order.id).action_add_to_order()
+
+        line = order.order_line.filtered(lambda line: line.product_id == self.saucer)
+        self.assertEqual(line.product_uom_qty, 6)
+        self.assertEqual(suggestion.state, "accepted")
+        self.assertEqual(suggestion.order_id, order)
+        order.invalidate_recordset(["journey_suggestion_ids"])
+        self.assertFalse(order.journey_suggestion_ids, "the panel hides what the order already has")
+
+        order.action_confirm()
+
+        self.assertEqual(suggestion.state, "converted")
+
+    def test_order_panel_rejects_other_customer(self):
+        self._order_on(self.other_customer, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        order = self._create_order()
+
+        with self.assertRaises(UserError):
+            self._suggestions(self.other_customer).with_context(journey_order_id=order.id).action_add_to_order()
+
+    # ------------------------------------------------------------
     # Access, settings and customer smart button
     # ------------------------------------------------------------
 
