@@ -51,6 +51,7 @@
         "demo/customer_journey_campaign_demo.xml",
         # After the interests and campaigns: its rules and interests use their customers and leads.
         "demo/customer_journey_info_demo.xml",
+        "demo/customer_journey_suggestion_demo.xml",
         # Last: its segments store their members once every demo customer has its stage.
         "demo/customer_journey_segment_demo.xml",
     ],

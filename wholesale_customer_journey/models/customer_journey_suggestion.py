@@ -152,7 +152,16 @@ class CustomerJourneySuggestion(models.Model):
     def _compute_explanation(self):
         for suggestion in self:
             date = format_date(self.env, suggestion.source_date) if suggestion.source_date else "?"
-            if suggestion.reason == "cross_sell":
+            if suggestion.reason == "cross_sell" and not suggestion.confidence:
+                # A manual rule has no measures to quote.
+                suggestion.explanation = _(
+                    "Bought %(bought)s on %(date)s: the cross-sell rule suggests %(product)s within %(days)s days",
+                    bought=suggestion.source_product_id.display_name or "?",
+                    date=date,
+                    product=suggestion.product_id.display_name or "?",
+                    days=suggestion.window_days,
+                )
+            elif suggestion.reason == "cross_sell":
                 suggestion.explanation = _(
                     "Bought %(bought)s on %(date)s: %(confidence)s%% of such customers bought %(product)s "
                     "within %(days)s days (lift %(lift)s)",

@@ -127,6 +127,56 @@ class TestSuggestions(JourneyCase):
         self.assertIn("35% of such customers bought", suggestion.explanation)
         self.assertIn("within 30 days (lift 4.2)", suggestion.explanation)
 
+    def test_cross_sell_manual_rule_explanation(self):
+        # A rule entered by hand has no confidence or lift to quote.
+        self.rule.write({"confidence": 0, "lift": 0})
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        explanation = self._suggestions().explanation
+        self.assertIn("the cross-sell rule suggests", explanation)
+        self.assertNotIn("%", explanation)
+
+    def test_cross_sell_demo_rule(self):
+        rule = self.env.ref("wholesale_customer_journey.demo_cross_sell_rule_cups_trays", raise_if_not_found=False)
+        if not rule:
+            self.skipTest("needs the demo data")
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT p.commercial_partner_id, MIN(so.date_order::date)
+              FROM sale_order_line sol
+              JOIN sale_order so ON so.id = sol.order_id
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale' AND sol.product_id = %s
+          GROUP BY 1
+            """,
+            [rule.antecedent_product_id.id],
+        )
+        first_cups = dict(self.env.cr.fetchall())
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT p.commercial_partner_id
+              FROM sale_order_line sol
+              JOIN sale_order so ON so.id = sol.order_id
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale' AND sol.product_id = %s
+            """,
+            [rule.consequent_product_id.id],
+        )
+        tray_buyers = {row[0] for row in self.env.cr.fetchall()}
+        prospects = {partner_id: day for partner_id, day in first_cups.items() if partner_id not in tray_buyers}
+        self.assertTrue(prospects, "the demo has customers who bought cups and no trays")
+        self.assertTrue(tray_buyers & set(first_cups), "the demo has a customer who bought both")
+        today = max(prospects.values())
+
+        self.Suggestion._generate_suggestions(today=today)
+
+        suggested = self.Suggestion.search([("rule_id", "=", rule.id)]).partner_id
+        self.assertIn(self.env["res.partner"].browse(max(prospects, key=prospects.get)), suggested)
+        self.assertFalse(suggested.filtered(lambda partner: partner.id in tray_buyers))
+
     def test_cross_sell_due_not_before_today(self):
         self.rule.median_delay = 2
         self._order_on(self.contact, 5, [(self.pot, 1)])
