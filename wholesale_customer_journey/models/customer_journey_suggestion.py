@@ -60,7 +60,7 @@ class CustomerJourneySuggestion(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
-        domain=[("is_company", "=", True)],
+        domain=["|", ("is_company", "=", True), ("parent_id", "=", False)],
         help="The customer company (commercial partner) to offer the product to.",
     )
     company_id = fields.Many2one(
@@ -186,7 +186,9 @@ class CustomerJourneySuggestion(models.Model):
     def _compute_overdue(self):
         today = fields.Date.context_today(self)
         for suggestion in self:
-            suggestion.overdue = suggestion.state in OPEN_STATES and suggestion.due_date < today
+            suggestion.overdue = (
+                suggestion.state in OPEN_STATES and bool(suggestion.due_date) and suggestion.due_date < today
+            )
 
     def _search_overdue(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -322,18 +324,20 @@ class CustomerJourneySuggestion(models.Model):
 
     @api.model
     def action_generate_suggestions(self):
-        """Generate the suggestions now, from the list's Generate Now button."""
+        """Generate and follow up the suggestions now, as the nightly job does, from the list's Generate Now button."""
         if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):
             raise AccessError(_("Only Customer Journey managers may generate the suggestions."))
         counts = self.sudo()._generate_suggestions()
+        counts["followed_up"] = self.sudo()._follow_up_new()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
                 "message": _(
-                    "%(reorder)s re-order and %(cross_sell)s cross-sell suggestions added, %(expired)s expired.",
-                    **{key: counts[key] for key in ("reorder", "cross_sell", "expired")},
+                    "%(reorder)s re-order and %(cross_sell)s cross-sell suggestions added, %(expired)s expired, "
+                    "%(followed_up)s followed up.",
+                    **{key: counts[key] for key in ("reorder", "cross_sell", "expired", "followed_up")},
                 ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
@@ -598,7 +602,15 @@ class CustomerJourneySuggestion(models.Model):
         planned = done = 0
         for batch in split_every(batch_size, partner_ids):
             suggestions = self.search([("state", "=", "new"), ("partner_id", "in", list(batch))])
-            planned += len(suggestions._follow_up(mode))
+            try:
+                with self.env.cr.savepoint():
+                    planned += len(suggestions._follow_up(mode))
+            except UserError as error:
+                # ValidationError and AccessError are UserErrors too: an archived product or a
+                # customer's invalid data stops its batch, not the night.
+                _logger.error(
+                    "Suggestions: follow-up failed for customers %s, their suggestions stay new: %s", batch, error
+                )
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
             if commit:

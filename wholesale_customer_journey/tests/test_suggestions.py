@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -9,6 +10,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..models.customer_journey_suggestion import CustomerJourneySuggestion
 from .common import JourneyCase
 
 TODAY = fields.Date.to_date("2026-11-30")
@@ -417,6 +419,31 @@ class TestSuggestions(JourneyCase):
         self.assertEqual(by_visit.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting"))
         self.assertEqual(by_visit.activity_id.user_id, self.user_manager)
         self.assertFalse(by_visit.order_id)
+
+    def test_follow_up_failure_keeps_new(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self._set_params(follow_up="quotation")
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        with patch.object(
+            CustomerJourneySuggestion, "_create_quotations", side_effect=UserError("Invalid fiscal position")
+        ), self.assertLogs("odoo.addons.wholesale_customer_journey.models.customer_journey_suggestion", "ERROR"):
+            planned = self.Suggestion._follow_up_new()
+
+        self.assertEqual(planned, 0)
+        self.assertEqual(self._suggestions().state, "new")
+        self.assertFalse(self._suggestions().order_id)
+
+    def test_generate_now_follows_up(self):
+        self.customer.journey_preferred_channel = "phone"
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self._set_params(follow_up="activity")
+
+        with freeze_time("2026-11-30 12:00:00"):
+            action = self.Suggestion.with_user(self.user_manager).action_generate_suggestions()
+
+        self.assertEqual(self._suggestions().state, "planned")
+        self.assertIn("followed up", action["params"]["message"])
 
     def test_buttons(self):
         self._regular_soil_cycle()
