@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -562,3 +562,43 @@ class TestSuggestions(JourneyCase):
 
         self.assertIn("Expire After (Days)", str(error.exception))
         self.assertIsNone(self.Suggestion._cron_generate_suggestions(), "the cron logs the error and stops")
+
+
+@tagged("post_install", "-at_install")
+class TestSuggestionTour(HttpCase):
+    """Add a suggested product from the quotation form in the browser, as a salesperson."""
+
+    def test_add_suggested_product_on_quotation(self):
+        salesman = mail_new_test_user(
+            self.env,
+            login="journey_suggestion_tour",
+            name="Tim Tour Salesman",
+            email="tim.tour@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Journey Tour Horeca", "is_company": True, "user_id": salesman.id}
+        )
+        # Same name as PRODUCT in static/tests/tours/customer_journey_suggestion_tour.js.
+        saucer = self.env["product.product"].create({"name": "Journey Tour Saucer 40 cm", "type": "consu"})
+        pot = self.env["product.product"].create({"name": "Journey Tour Pot 40 cm", "type": "consu"})
+        suggestion = self.env["customer.journey.suggestion"].create(
+            {"partner_id": customer.id, "product_id": saucer.id, "reason": "cross_sell", "quantity": 4}
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "user_id": salesman.id,
+                "order_line": [Command.create({"product_id": pot.id, "product_uom_qty": 2})],
+            }
+        )
+
+        self.start_tour(
+            f"/odoo/action-sale.action_quotations_with_onboarding/{order.id}",
+            "wholesale_customer_journey_suggestion_tour",
+            login=salesman.login,
+        )
+
+        self.assertEqual(suggestion.state, "accepted")
+        self.assertEqual(suggestion.order_id, order)
+        self.assertEqual(order.order_line.filtered(lambda line: line.product_id == saucer).product_uom_qty, 4)
