@@ -274,16 +274,22 @@ class CustomerJourneySuggestion(models.Model):
         self.write({"state": "accepted"})
 
     def action_plan_activity(self):
-        """Plan an activity for each suggestion, for its salesperson or else the current user."""
+        """Plan an activity for each suggestion without one, for its salesperson or else the current user."""
         self._check_open()
         self.check_access("write")
-        self._plan_activities(default_user=self.env.user)
+        to_plan = self.filtered(lambda s: not s.activity_id)
+        if not to_plan:
+            raise UserError(_("The selected suggestions already have an activity: open it from the Activity field."))
+        to_plan._plan_activities(default_user=self.env.user)
 
     def action_create_quotation(self):
-        """Create a draft quotation per customer and company with the suggested products, and open it."""
+        """Create a draft quotation per customer and company with the suggested products not on one yet, and open it."""
         self._check_open()
         self.check_access("write")
-        orders = self._create_quotations()
+        to_quote = self.filtered(lambda s: s.order_id.state not in ("draft", "sent"))
+        if not to_quote:
+            raise UserError(_("The selected suggestions are already on a quotation: open it from the Order field."))
+        orders = to_quote._create_quotations()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_quotations_with_onboarding")
         if len(orders) == 1:
             action.update(views=[(False, "form")], view_mode="form", res_id=orders.id)

@@ -459,6 +459,10 @@ class TestSuggestions(JourneyCase):
         self.assertEqual(action["res_id"], soil.order_id.id)
         self.assertEqual(soil.order_id, saucer.order_id)
         self.assertEqual(unassigned.activity_id.user_id, self.user_salesman, "the user who planned it")
+        with self.assertRaises(UserError):
+            unassigned.with_user(self.user_salesman).action_plan_activity()
+        with self.assertRaises(UserError):
+            soil.with_user(self.user_salesman).action_create_quotation()
         soil.with_user(self.user_salesman).action_dismiss()
         self.assertEqual(soil.state, "dismissed")
         with self.assertRaises(UserError):
