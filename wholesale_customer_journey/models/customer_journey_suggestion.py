@@ -162,6 +162,8 @@ class CustomerJourneySuggestion(models.Model):
                     days=suggestion.window_days,
                 )
             elif suggestion.reason == "cross_sell":
+                # Formatted outside the _() call: the .pot extraction evaluates string arguments.
+                lift = "%.1f" % suggestion.lift
                 suggestion.explanation = _(
                     "Bought %(bought)s on %(date)s: %(confidence)s%% of such customers bought %(product)s "
                     "within %(days)s days (lift %(lift)s)",
@@ -170,7 +172,7 @@ class CustomerJourneySuggestion(models.Model):
                     confidence=round(suggestion.confidence * 100),
                     product=suggestion.product_id.display_name or "?",
                     days=suggestion.window_days,
-                    lift=f"{suggestion.lift:.1f}",
+                    lift=lift,
                 )
             elif suggestion.reason == "reorder":
                 suggestion.explanation = _(
@@ -665,6 +667,7 @@ class CustomerJourneySuggestion(models.Model):
             activity_type = self.env.ref(ACTIVITY_TYPES.get(channel, "mail.mail_activity_data_todo"))
             user_today = fields.Date.context_today(self.with_context(tz=user.tz or "UTC"))
             localized = suggestion.with_context(lang=user.lang or self.env.lang)
+            quantity = "%g" % suggestion.quantity
             vals_list.append(
                 {
                     "res_model_id": model_id,
@@ -672,7 +675,7 @@ class CustomerJourneySuggestion(models.Model):
                     "activity_type_id": activity_type.id,
                     "summary": localized.env._(
                         "Suggest %(quantity)s %(unit)s %(product)s",
-                        quantity=f"{suggestion.quantity:g}",
+                        quantity=quantity,
                         unit=suggestion.uom_id.name,
                         product=suggestion.product_id.display_name,
                     ),
