@@ -30,6 +30,7 @@
         "views/mail_activity_type_views.xml",
         # Before the settings view, whose buttons open the cycles and the cross-sell rules.
         "views/customer_journey_reorder_cycle_views.xml",
+        "views/customer_journey_suggestion_views.xml",
         "views/customer_journey_cross_sell_rule_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/customer_journey_stage_set_views.xml",

@@ -40,3 +40,4 @@ from . import customer_journey_info_send
 from . import customer_journey_info_preview
 from . import customer_journey_reorder_cycle
 from . import customer_journey_cross_sell_rule
+from . import customer_journey_suggestion

@@ -596,3 +596,40 @@ class CustomerJourneyCrossSellRule(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    # ------------------------------------------------------------
+    # CONVERSION
+    # ------------------------------------------------------------
+
+    suggestion_count = fields.Integer(string="Suggestions", compute="_compute_conversion")
+    converted_count = fields.Integer(
+        string="Converted", compute="_compute_conversion", help="Suggestions of this rule that an order converted."
+    )
+    conversion_rate = fields.Float(
+        string="Conversion Rate",
+        compute="_compute_conversion",
+        digits=(16, 4),
+        help="Share of this rule's suggestions, open ones included, that a confirmed order converted.",
+    )
+
+    def _compute_conversion(self):
+        counts, converted = {}, {}
+        for rule, state, count in self.env["customer.journey.suggestion"]._read_group(
+            [("rule_id", "in", self.ids)], ["rule_id", "state"], ["__count"]
+        ):
+            counts[rule] = counts.get(rule, 0) + count
+            if state == "converted":
+                converted[rule] = count
+        for rule in self:
+            rule.suggestion_count = counts.get(rule, 0)
+            rule.converted_count = converted.get(rule, 0)
+            rule.conversion_rate = rule.converted_count / rule.suggestion_count if rule.suggestion_count else 0.0
+
+    def action_view_suggestions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_customer_journey.action_customer_journey_suggestion"
+        )
+        action["domain"] = [("rule_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

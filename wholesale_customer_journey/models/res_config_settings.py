@@ -11,6 +11,14 @@ from .customer_journey_cross_sell_rule import (
     parse_windows,
 )
 from .customer_journey_reorder_cycle import DEFAULT_HORIZON_DAYS
+from .customer_journey_suggestion import (
+    DEFAULT_BLOCK_DAYS,
+    DEFAULT_EXPIRY_DAYS,
+    DEFAULT_FOLLOW_UP,
+    DEFAULT_REORDER_DAYS,
+    FOLLOW_UPS,
+)
+from .customer_journey_suggestion import PARAM_PREFIX as SUGGESTION_PREFIX
 from .res_partner import DEFAULT_STUCK_DAYS
 
 
@@ -147,6 +155,54 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(
                     self.env["customer.journey.cross.sell.rule"]._get_threshold_message(error.field)
                 ) from error
+
+    # ------------------------------------------------------------
+    # Suggestions
+    # ------------------------------------------------------------
+
+    journey_suggestion_reorder_days = fields.Integer(
+        string="Re-order Lead Time (Days)",
+        config_parameter=SUGGESTION_PREFIX + "reorder_days",
+        default=DEFAULT_REORDER_DAYS,
+        help="A re-order is suggested this many days before the customer's next order is expected.",
+    )
+    journey_suggestion_expiry_days = fields.Integer(
+        string="Expire After (Days)",
+        config_parameter=SUGGESTION_PREFIX + "expiry_days",
+        default=DEFAULT_EXPIRY_DAYS,
+        help="An open suggestion expires when its due date is more than this many days past.",
+    )
+    journey_suggestion_block_days = fields.Integer(
+        string="Do Not Repeat For (Days)",
+        config_parameter=SUGGESTION_PREFIX + "block_days",
+        default=DEFAULT_BLOCK_DAYS,
+        help="After a suggestion is dismissed, expires or is converted, the same product is not suggested "
+        "to the same customer again for this many days.",
+    )
+    journey_suggestion_follow_up = fields.Selection(
+        FOLLOW_UPS,
+        string="Suggestion Follow-up",
+        config_parameter=SUGGESTION_PREFIX + "follow_up",
+        default=DEFAULT_FOLLOW_UP,
+        help="What the nightly generation does with new suggestions: nothing, an activity for the "
+        "salesperson, a draft quotation per customer, or a quotation for customers who prefer email "
+        "and an activity of their channel for the others.",
+    )
+
+    @api.constrains(
+        "journey_suggestion_reorder_days", "journey_suggestion_expiry_days", "journey_suggestion_block_days"
+    )
+    def _check_journey_suggestion_settings(self):
+        Suggestion = self.env["customer.journey.suggestion"]
+        for settings in self:
+            for key, value in (
+                ("reorder_days", settings.journey_suggestion_reorder_days),
+                ("expiry_days", settings.journey_suggestion_expiry_days),
+                ("block_days", settings.journey_suggestion_block_days),
+            ):
+                message = Suggestion._get_setting_message(key, value)
+                if message:
+                    raise ValidationError(message)
 
     # ------------------------------------------------------------
     # Campaign trends

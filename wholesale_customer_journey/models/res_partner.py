@@ -82,6 +82,9 @@ class ResPartner(models.Model):
     journey_reorder_cycle_count = fields.Integer(
         string="Re-order Cycles", compute="_compute_journey_reorder_cycle_count", groups="base.group_user"
     )
+    journey_suggestion_count = fields.Integer(
+        string="Suggestions", compute="_compute_journey_suggestion_count", groups="base.group_user"
+    )
     journey_last_touchpoint_date = fields.Datetime(
         string="Last Touchpoint",
         compute="_compute_journey_touchpoint_count",
@@ -307,6 +310,27 @@ class ResPartner(models.Model):
         )
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}
+        return action
+
+    def _compute_journey_suggestion_count(self):
+        customers = self.commercial_partner_id.filtered("id")
+        counts = dict(
+            self.env["customer.journey.suggestion"]._read_group(
+                [("partner_id", "in", customers.ids), ("state", "in", ("new", "planned", "sent", "accepted"))],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.journey_suggestion_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_journey_open_suggestions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "wholesale_customer_journey.action_customer_journey_suggestion"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_filter_open": 1, "default_partner_id": self.commercial_partner_id.id}
         return action
 
     def action_journey_open_touchpoints(self):

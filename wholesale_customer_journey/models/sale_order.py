@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.tools import LazyTranslate
+from odoo.tools import SQL, LazyTranslate
+
+from .customer_journey_suggestion import OPEN_STATES
 
 _lt = LazyTranslate(__name__)
 
@@ -51,6 +53,14 @@ class SaleOrder(models.Model):
     )
     journey_paid_date = fields.Datetime(
         string="Paid On", compute="_compute_journey_fulfilment", store=True, copy=False
+    )
+
+    journey_suggestion_ids = fields.Many2many(
+        "customer.journey.suggestion",
+        string="Suggested Products",
+        compute="_compute_journey_suggestion_ids",
+        groups="base.group_user",
+        help="Open suggestions of the customer company in this company whose product is not on the order yet.",
     )
 
     _sql_constraints = [
@@ -135,6 +145,23 @@ class SaleOrder(models.Model):
         Partner._journey_event("order_paid", by_payment)
         (by_delivery | by_payment)._journey_snapshot()
 
+    @api.depends("partner_id", "company_id", "order_line.product_id")
+    def _compute_journey_suggestion_ids(self):
+        suggestions = self.env["customer.journey.suggestion"].search(
+            [
+                ("partner_id", "in", self.partner_id.commercial_partner_id.ids),
+                ("company_id", "in", self.company_id.ids),
+                ("state", "in", ("new", "planned", "sent")),
+            ]
+        )
+        for order in self:
+            products = order.order_line.product_id
+            order.journey_suggestion_ids = suggestions.filtered(
+                lambda s: s.partner_id == order.partner_id.commercial_partner_id
+                and s.company_id == order.company_id
+                and s.product_id not in products
+            )
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
@@ -162,10 +189,42 @@ class SaleOrder(models.Model):
         res = super()._action_confirm()
         if not self.env.context.get("journey_no_capture"):
             self._journey_on_confirmed()
+            self._journey_convert_suggestions()
         return res
+
+    def _journey_convert_suggestions(self):
+        """Mark the open suggestions whose product the confirmed orders contain as converted by them.
+
+        Only the suggestions of the order's customer company in the order's
+        company count.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_journey_suggestion s
+                   SET state = 'converted', order_id = so.id, date_closed = so.date_order::date,
+                       write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                  JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
+                 WHERE so.id IN %(ids)s AND s.state IN %(open)s
+                   AND s.company_id = so.company_id AND s.partner_id = p.commercial_partner_id
+                   AND s.product_id = sol.product_id
+                """,
+                ids=tuple(self.ids),
+                open=OPEN_STATES,
+                uid=self.env.uid,
+            )
+        )
+        if self.env.cr.rowcount:
+            self.env["customer.journey.suggestion"].invalidate_model()
 
     def _journey_on_quotation_sent(self):
         self.env["res.partner"]._journey_event("quotation_sent", self)
+        self.env["customer.journey.suggestion"].sudo().search(
+            [("order_id", "in", self.ids), ("state", "in", ("new", "planned"))]
+        ).write({"state": "sent"})
         by_mail = bool(self.env.context.get("mark_so_as_sent"))
         self.env["customer.journey.touchpoint"]._record_touchpoints(
             [

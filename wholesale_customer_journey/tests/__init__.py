@@ -17,3 +17,4 @@ from . import test_info_mailing
 from . import test_info_mail_batch
 from . import test_analysis
 from . import test_reorder_cycles
+from . import test_suggestions

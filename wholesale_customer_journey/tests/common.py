@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import datetime, time
+
 from odoo import Command
 from odoo.addons.mail.tests.common import MailCase, mail_new_test_user
 from odoo.tests import TransactionCase
@@ -71,6 +73,32 @@ class JourneyCase(TransactionCase, MailCase):
                 ],
             }
         )
+
+    def _confirm_order_on(self, partner, date, lines, company=None):
+        """Create and confirm an order of ``lines`` [(product, quantity)] of ``partner``, dated ``date`` at 10:00."""
+        company = company or self.env.company
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": quantity})
+                        for product, quantity in lines
+                    ],
+                }
+            )
+        )
+        order.action_confirm()
+        # Confirming stamps the order with now: date it back in SQL.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE sale_order SET date_order = %s WHERE id = %s", (datetime.combine(date, time(10)), order.id)
+        )
+        order.invalidate_recordset()
+        return order
 
     def _deliver(self, order):
         for line in order.order_line:

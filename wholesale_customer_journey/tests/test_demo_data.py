@@ -418,7 +418,7 @@ class TestDemoInfoRules(TransactionCase, MockEmail):
 
         self.env["customer.journey.cross.sell.rule"]._mine_rules()
 
-        self.assertEqual(len(rules), 3)
+        self.assertEqual(len(rules), 4)
         self.assertIn(pot_rule, rules)
         self.assertTrue(pot_rule.exists())
         self.assertEqual(pot_rule.median_quantity, 1)
