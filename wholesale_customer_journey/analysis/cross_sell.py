@@ -20,6 +20,7 @@ re-order, which the re-order cycles cover. The measures:
   of their first purchase of A;
 - typical delay: the median number of days between the two first purchases.
 """
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from datetime import date
 
 # Maximum window and history horizon: 10 years. A longer one is a typing error.
 MAX_DAYS = 3650
+# Most windows mined in one run: each window adds a count to every pair of the pair table.
+MAX_WINDOWS = 10
+# Highest minimum support: more customers than any wholesaler has.
+MAX_SUPPORT = 1_000_000
 # What an item of a rule can be.
 LEVELS = ("product", "category")
 
@@ -52,16 +57,18 @@ class Thresholds:
 
     def validate(self):
         """Raise a ThresholdError naming the first invalid setting and its valid range."""
-        if self.min_support < 1:
-            raise ThresholdError("min_support", f"Minimum support must be 1 or more customers, not {self.min_support}.")
+        if not 1 <= self.min_support <= MAX_SUPPORT:
+            raise ThresholdError(
+                "min_support", f"Minimum support must be from 1 to {MAX_SUPPORT} customers, not {self.min_support}."
+            )
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ThresholdError(
                 "min_confidence", f"Minimum confidence must be from 0 to 1 (0 % to 100 %), not {self.min_confidence}."
             )
-        if self.min_lift < 0.0:
+        if not math.isfinite(self.min_lift) or self.min_lift < 0.0:
             raise ThresholdError("min_lift", f"Minimum lift cannot be negative: {self.min_lift}.")
-        if not self.windows:
-            raise ThresholdError("windows", "Give at least one window, in days.")
+        if not 1 <= len(self.windows) <= MAX_WINDOWS:
+            raise ThresholdError("windows", f"Give from 1 to {MAX_WINDOWS} windows, in days, not {len(self.windows)}.")
         for window in self.windows:
             if not 0 <= window <= MAX_DAYS:
                 raise ThresholdError("windows", f"A window must be from 0 to {MAX_DAYS} days, not {window}.")

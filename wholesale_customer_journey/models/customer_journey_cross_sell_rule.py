@@ -8,11 +8,21 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..analysis.cross_sell import LEVELS, MAX_DAYS, Thresholds, ThresholdError
+from ..analysis.cross_sell import LEVELS, MAX_DAYS, MAX_SUPPORT, MAX_WINDOWS, Thresholds, ThresholdError
 
 _logger = logging.getLogger(__name__)
 
 PARAM_PREFIX = "wholesale_customer_journey.cross_sell_"
+# The fields that make a rule: one rule per pair, window and company.
+RULE_KEY_FIELDS = (
+    "company_id",
+    "level",
+    "antecedent_product_id",
+    "antecedent_categ_id",
+    "consequent_product_id",
+    "consequent_categ_id",
+    "window_days",
+)
 LEVEL_SELECTION = {"product": ("product",), "category": ("category",), "both": LEVELS}
 # Defaults, chosen on the Online Retail file (see the README): 10 customers, a confidence of 0.1
 # and a lift of 2 gave 21,288 product rules there, most backed by 10 to 14 customers. These
@@ -32,7 +42,7 @@ def parse_windows(text):
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):
             raise ThresholdError("windows", f"A window is a whole number of days, not {part!r}.")
         windows.add(int(part))
     return tuple(sorted(windows))
@@ -49,6 +59,7 @@ class CustomerJourneyCrossSellRule(models.Model):
     _name = "customer.journey.cross.sell.rule"
     _description = "Cross-sell Rule"
     _order = "lift desc, support desc, id"
+    _check_company_auto = True
 
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
@@ -60,57 +71,68 @@ class CustomerJourneyCrossSellRule(models.Model):
         default="product",
         help="Whether the rule links two products or two product categories.",
     )
-    antecedent_product_id = fields.Many2one("product.product", string="Bought Product", index=True, ondelete="cascade")
+    antecedent_product_id = fields.Many2one(
+        "product.product", string="Bought Product", index=True, ondelete="cascade", check_company=True
+    )
     antecedent_categ_id = fields.Many2one(
         "product.category", string="Bought Category", index=True, ondelete="cascade"
     )
     consequent_product_id = fields.Many2one(
-        "product.product", string="Then Product", index=True, ondelete="cascade"
+        "product.product", string="Then Product", index=True, ondelete="cascade", check_company=True
     )
     consequent_categ_id = fields.Many2one("product.category", string="Then Category", index=True, ondelete="cascade")
     window_days = fields.Integer(
         string="Window (Days)",
         required=True,
+        aggregator=None,
         default=30,
         help="The customer bought B for the first time on the day of its first purchase of A or "
         "up to this many days after it.",
     )
     support = fields.Integer(readonly=True, help="Customer companies who bought A and then B within the window.")
     antecedent_customers = fields.Integer(
-        string="Customers of A", readonly=True, help="Customer companies who bought A."
+        string="Customers of A", readonly=True, aggregator=None, help="Customer companies who bought A."
     )
     confidence = fields.Float(
-        digits=(16, 4), readonly=True, help="Share of the customers of A who then bought B within the window."
+        digits=(16, 4),
+        readonly=True,
+        aggregator="avg",
+        help="Share of the customers of A who then bought B within the window."
     )
     lift = fields.Float(
+        aggregator="avg",
         digits=(16, 2),
         readonly=True,
         help="Confidence divided by the share of all customers who bought B: above 1, buying A "
         "makes buying B more likely.",
     )
     median_quantity = fields.Float(
+        aggregator="avg",
         string="Typical Quantity",
         digits="Product Unit of Measure",
         help="Median quantity of the first purchase of B.",
     )
     median_quantity_ratio = fields.Float(
+        aggregator="avg",
         string="Quantity Ratio",
         digits=(16, 2),
         help="Median of the quantity of the first purchase of B divided by that of A.",
     )
     median_delay = fields.Float(
+        aggregator="avg",
         string="Typical Delay (Days)",
         digits=(16, 1),
         help="Median number of days between the first purchases of A and of B.",
     )
     origin = fields.Selection(
-        [("mined", "Mined"), ("manual", "Manual")], required=True, default="manual", readonly=True
+        [("mined", "Mined"), ("manual", "Manual")], required=True, default="manual", readonly=True, copy=False
     )
     locked = fields.Boolean(
+        copy=False,
         help="Mining never changes or removes a locked rule. A mined rule gets locked when a user edits "
         "or archives it.",
     )
-    last_mined = fields.Datetime(string="Last Mined On", readonly=True)
+    last_mined = fields.Datetime(string="Last Mined On", readonly=True, copy=False)
 
     @api.depends("antecedent_product_id", "antecedent_categ_id", "consequent_product_id", "consequent_categ_id")
     def _compute_display_name(self):
@@ -182,9 +204,47 @@ class CustomerJourneyCrossSellRule(models.Model):
         else:
             self.antecedent_product_id = self.consequent_product_id = False
 
+    def _get_same_rule_domain(self, vals):
+        """Return the domain of the rules with the pair, window and company of ``vals`` over this rule's."""
+        domain = []
+        for name in RULE_KEY_FIELDS:
+            if name in vals:
+                value = vals[name]
+            else:
+                value = self[name].id if self._fields[name].type == "many2one" else self[name]
+            domain.append((name, "=", value if value or self._fields[name].type != "many2one" else False))
+        return domain
+
+    def _check_same_rule(self, vals_list):
+        """Raise a ValidationError naming the existing rule, archived ones included, that ``vals_list`` repeats."""
+        for vals in vals_list:
+            same = (
+                self.with_context(active_test=False)
+                .sudo()
+                .search(self._get_same_rule_domain(vals) + [("id", "not in", self.ids)], limit=1)
+            )
+            if same:
+                raise ValidationError(
+                    _(
+                        "A rule for %(rule)s with a window of %(days)s days exists already%(archived)s: "
+                        "edit that rule, or choose another window.",
+                        rule=same.display_name,
+                        days=same.window_days,
+                        archived=_(" (archived)") if not same.active else "",
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.browse()._check_same_rule([self._add_missing_default_values(vals) for vals in vals_list])
+        return super().create(vals_list)
+
     def write(self, vals):
-        # A user's change to a mined rule is kept: lock the rule, unless the change is the lock itself.
-        if vals and "locked" not in vals:
+        if set(RULE_KEY_FIELDS) & set(vals):
+            for rule in self:
+                rule._check_same_rule([vals])
+        # A user's change to a mined rule is kept: lock the rule. Unarchiving is no such change.
+        if vals and "locked" not in vals and vals != {"active": True}:
             if any(rule.origin == "mined" and not rule.locked for rule in self):
                 vals = dict(vals, locked=True)
         return super().write(vals)
@@ -194,12 +254,20 @@ class CustomerJourneyCrossSellRule(models.Model):
     # ------------------------------------------------------------
 
     def _get_prospect_partner_ids(self):
-        """Return the ids of the customer companies who bought A and never B, most recent buyers of A first."""
+        """Return the ids of the customer companies who bought A and never B.
+
+        A category stands for its products and those of its subcategories.
+        Lines of no quantity or less are no purchase, as in mining.
+        """
         self.ensure_one()
         if self.level == "product":
-            item, antecedent, consequent = SQL("sol.product_id"), self.antecedent_product_id.id, self.consequent_product_id.id
+            item = SQL("sol.product_id")
+            antecedents, consequents = self.antecedent_product_id.ids, self.consequent_product_id.ids
         else:
-            item, antecedent, consequent = SQL("pt.categ_id"), self.antecedent_categ_id.id, self.consequent_categ_id.id
+            item = SQL("pt.categ_id")
+            Category = self.env["product.category"].sudo()
+            antecedents = Category.search([("id", "child_of", self.antecedent_categ_id.id)]).ids
+            consequents = Category.search([("id", "child_of", self.consequent_categ_id.id)]).ids
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -211,15 +279,15 @@ class CustomerJourneyCrossSellRule(models.Model):
                   JOIN product_product pp ON pp.id = sol.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
                  WHERE so.state = 'sale' AND so.company_id = %(company)s AND sol.display_type IS NULL
-                   AND %(item)s IN %(items)s
+                   AND sol.product_uom_qty > 0
+                   AND %(item)s = ANY(%(items)s)
                    AND p.commercial_partner_id != ALL(%(own_ids)s)
               GROUP BY p.commercial_partner_id
-                HAVING COUNT(*) FILTER (WHERE %(item)s = %(consequent)s) = 0
-              ORDER BY MAX(so.date_order) DESC
+                HAVING COUNT(*) FILTER (WHERE %(item)s = ANY(%(consequents)s)) = 0
                 """,
                 item=item,
-                items=(antecedent, consequent),
-                consequent=consequent,
+                items=antecedents + consequents,
+                consequents=consequents,
                 company=self.company_id.id,
                 own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
             )
@@ -227,8 +295,12 @@ class CustomerJourneyCrossSellRule(models.Model):
         return [row[0] for row in self.env.cr.fetchall()]
 
     def action_view_prospects(self):
-        """Open the customers who bought A but not yet B."""
+        """Open the customers who bought A but not yet B.
+
+        What a customer bought is sales data: only users who may read sale orders see the list.
+        """
         self.ensure_one()
+        self.env["sale.order"].check_access("read")
         partner_ids = self._get_prospect_partner_ids()
         return {
             "type": "ir.actions.act_window",
@@ -244,7 +316,8 @@ class CustomerJourneyCrossSellRule(models.Model):
         self.write({"locked": True})
 
     def action_unlock(self):
-        self.write({"locked": False})
+        """Hand the rules back to mining, archived ones included: the next run updates or removes them."""
+        self.write({"locked": False, "active": True})
 
     # ------------------------------------------------------------
     # MINING

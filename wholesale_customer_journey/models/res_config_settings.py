@@ -132,6 +132,14 @@ class ResConfigSettings(models.TransientModel):
         help="Rules between products, between product categories, or both.",
     )
 
+    def set_values(self):
+        super().set_values()
+        # Odoo removes the parameter of a float setting of 0, and the default would come back.
+        params = self.env["ir.config_parameter"].sudo()
+        for field in ("journey_cross_sell_min_confidence", "journey_cross_sell_min_lift", "journey_reorder_max_spread"):
+            if not self[field]:
+                params.set_param(self._fields[field].config_parameter, "0.0")
+
     @api.constrains(
         "journey_cross_sell_min_support",
         "journey_cross_sell_min_confidence",

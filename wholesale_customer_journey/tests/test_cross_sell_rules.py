@@ -314,3 +314,94 @@ class TestCrossSellRules(JourneyCase):
         with self.assertRaises(AccessError):
             rule.with_user(self.user_portal).read(["support"])
         self.Rule.with_user(self.user_manager).action_mine_rules()
+
+    def test_settings_keep_zero(self):
+        settings = self.env["res.config.settings"].create(
+            {"journey_cross_sell_min_confidence": 0, "journey_cross_sell_min_lift": 0, "journey_reorder_max_spread": 0}
+        )
+        settings.execute()
+
+        thresholds = self.Rule._get_thresholds()
+        self.assertEqual(thresholds.min_confidence, 0)
+        self.assertEqual(thresholds.min_lift, 0)
+        self.assertEqual(self.env["customer.journey.reorder.cycle"]._get_settings()[1], 0)
+
+    def test_same_rule_rejected(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        mined = self._rule("A", "B", 31)
+        values = {
+            "company_id": self.mining_company.id,
+            "antecedent_product_id": self.products["A"].id,
+            "consequent_product_id": self.products["B"].id,
+            "window_days": 31,
+        }
+
+        with self.assertRaises(ValidationError) as error:
+            self.Rule.create(values)
+        self.assertIn("exists already", str(error.exception))
+        with self.assertRaises(ValidationError):
+            mined.copy()
+        copy = mined.copy({"window_days": 45})
+        self.assertEqual(copy.origin, "manual")
+        self.assertFalse(copy.locked)
+
+    def test_unlock_and_unarchive(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        rule = self._rule("A", "B", 31)
+
+        rule.action_archive()
+        rule.action_unlock()
+        self.assertTrue(rule.active, "unlocking hands an archived rule back to mining, active")
+        self.assertFalse(rule.locked)
+        rule.action_archive()
+        rule.locked = False
+        rule.action_unarchive()
+        self.assertFalse(rule.locked, "unarchiving is no edit")
+
+    def test_prospects_need_sales_access(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        reader = mail_new_test_user(
+            self.env,
+            login="journey_mining_no_sales",
+            name="Nina Nosales",
+            company_id=self.mining_company.id,
+            company_ids=[Command.set(self.mining_company.ids)],
+            groups="base.group_user",
+        )
+
+        with self.assertRaises(AccessError):
+            self._rule("A", "B", 31).with_user(reader).action_view_prospects()
+
+    def test_category_prospects_include_subcategories(self):
+        sub = self.env["product.category"].create({"name": "Garden tools", "parent_id": self.categ_garden.id})
+        spade = self.env["product.product"].create({"name": "Spade", "type": "consu", "categ_id": sub.id})
+        self._order(self.customers["c1"], 0, [(spade, 2)])
+        self._order(self.customers["c2"], 0, [(spade, 0)])
+        rule = self.Rule.create(
+            {
+                "company_id": self.mining_company.id,
+                "level": "category",
+                "antecedent_categ_id": self.categ_garden.id,
+                "consequent_categ_id": self.categ_pots.id,
+            }
+        )
+
+        prospects = self.env["res.partner"].search(rule.action_view_prospects()["domain"])
+
+        self.assertEqual(prospects, self.customers["c1"], "c2's line of no quantity is no purchase")
+
+    def test_window_texts_rejected(self):
+        for text in ("²", "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"):
+            with self.subTest(text=text), self.assertRaises(ValidationError) as error:
+                self.env["res.config.settings"].create({"journey_cross_sell_windows": text})
+            self.assertIn("Windows (Days)", str(error.exception))
+
+    def test_nan_lift_parameter_rejected(self):
+        self._set_thresholds(min_lift="nan")
+
+        with self.assertRaises(UserError) as error:
+            self.Rule._get_thresholds()
+        self.assertIn("Minimum Lift", str(error.exception))
