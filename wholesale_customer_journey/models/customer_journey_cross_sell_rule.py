@@ -13,6 +13,8 @@ from ..analysis.cross_sell import LEVELS, MAX_DAYS, MAX_SUPPORT, MAX_WINDOWS, Th
 _logger = logging.getLogger(__name__)
 
 PARAM_PREFIX = "wholesale_customer_journey.cross_sell_"
+# Key of the PostgreSQL advisory lock that keeps two mining runs apart.
+MINING_LOCK = 7_405_312
 # The fields that make a rule: one rule per pair, window and company.
 RULE_KEY_FIELDS = (
     "company_id",
@@ -376,15 +378,19 @@ class CustomerJourneyCrossSellRule(models.Model):
         return thresholds
 
     @api.model
-    def _mine_rules(self, today=None):
-        """Mine the cross-sell rules of every company from the confirmed orders within the horizon.
+    def _mine_rules(self, today=None, companies=None):
+        """Mine the cross-sell rules of ``companies`` (every company by default) from their confirmed orders.
 
         The mined rules that no user locked are updated, added or removed; locked
         and manual rules are left as they are, and mining adds no rule for
         their pair and window. Everything happens under a savepoint of the
         caller's transaction, so a failure leaves the previous rules in place.
 
+        One run at a time: a transaction-level advisory lock keeps a second
+        run out until the first one commits or rolls back.
+
         :return: dict of counts: customers, pairs, rules, created, updated, removed
+        :raise UserError: when another run holds the lock
         """
         start = time.monotonic()
         thresholds = self._get_thresholds()
@@ -396,14 +402,18 @@ class CustomerJourneyCrossSellRule(models.Model):
             since, thresholds.windows, thresholds.levels, thresholds.min_support,
             thresholds.min_confidence, thresholds.min_lift,
         )
+        company_ids = (companies or self.env["res.company"].sudo().search([])).ids
         self.env.flush_all()
         cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [MINING_LOCK])
+        if not cr.fetchone()[0]:
+            raise UserError(_("The cross-sell rules are being mined already: try again when that run is over."))
         # JIT compilation made the pair join minutes slower instead of seconds faster, and with the
         # default 4 MB of work memory the pair counts spill to disk: 14 s instead of 124 s on 388,000 lines.
         cr.execute("SET LOCAL jit = off")
         cr.execute("SET LOCAL work_mem = '256MB'")
         with cr.savepoint(flush=False):
-            counts = self._mining_first_purchases(since, thresholds)
+            counts = self._mining_first_purchases(since, thresholds, company_ids)
             _logger.info(
                 "Cross-sell rules: %s customers, %s first purchases, %.1f s",
                 counts["customers"], counts["items"], time.monotonic() - start,
@@ -412,7 +422,7 @@ class CustomerJourneyCrossSellRule(models.Model):
             _logger.info(
                 "Cross-sell rules: %s pairs pass the thresholds, %.1f s", counts["pairs"], time.monotonic() - start
             )
-            counts.update(self._mining_replace_rules())
+            counts.update(self._mining_replace_rules(company_ids))
         self.invalidate_model()
         counts["seconds"] = time.monotonic() - start
         _logger.info(
@@ -422,7 +432,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         )
         return counts
 
-    def _mining_first_purchases(self, since, thresholds):
+    def _mining_first_purchases(self, since, thresholds, company_ids):
         """Fill the temporary tables of first purchases, items (nodes) and customers per company.
 
         The pair join and count run on two integers instead of company, level, item and partner. A
@@ -447,27 +457,37 @@ class CustomerJourneyCrossSellRule(models.Model):
                 CREATE TEMP TABLE journey_mining_purchase ON COMMIT DROP AS
                 WITH lines AS (
                     SELECT so.company_id, p.commercial_partner_id AS partner_id, sol.product_id, pt.categ_id,
-                           so.date_order::date AS day, sol.product_uom_qty AS quantity
+                           so.date_order::date AS day,
+                           sol.product_uom_qty / line_uom.factor * product_uom.factor AS quantity
                       FROM sale_order_line sol
                       JOIN sale_order so ON so.id = sol.order_id
                       JOIN res_partner p ON p.id = so.partner_id
                       JOIN product_product pp ON pp.id = sol.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN uom_uom product_uom ON product_uom.id = pt.uom_id
                      WHERE so.state = 'sale' AND sol.display_type IS NULL AND pt.type = 'consu'
-                       AND sol.product_uom_qty > 0
-                       AND so.date_order >= %(since)s
+                       AND pp.active AND pt.active
+                       AND so.company_id = ANY(%(company_ids)s)
                        AND p.commercial_partner_id != ALL(%(own_ids)s)
                 ),
                 days AS (
                     SELECT company_id, partner_id, level, item, day, SUM(quantity) AS quantity
                       FROM (%(items)s) AS items
                   GROUP BY 1, 2, 3, 4, 5
+                    HAVING SUM(quantity) > 0
+                ),
+                firsts AS (
+                    SELECT DISTINCT ON (company_id, partner_id, level, item)
+                           company_id, partner_id, level, item, day AS first_day, quantity
+                      FROM days
+                  ORDER BY company_id, partner_id, level, item, day
                 )
-                SELECT DISTINCT ON (company_id, partner_id, level, item)
-                       company_id, partner_id, level, item, day AS first_day, quantity
-                  FROM days
-              ORDER BY company_id, partner_id, level, item, day
+                -- First purchases over the whole history: an item bought before the horizon is no
+                -- longer new to the customer. The horizon only keeps the recent first purchases.
+                SELECT * FROM firsts WHERE first_day >= %(since)s
                 """,
+                company_ids=company_ids,
                 since=since,
                 own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
                 items=SQL(" UNION ALL ").join(items),
@@ -559,7 +579,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         cr.execute("ANALYZE journey_mining_pair")
         return count
 
-    def _mining_replace_rules(self):
+    def _mining_replace_rules(self, company_ids):
         """Write the mined pairs into the rules: update, add, and remove the mined rules nobody locked.
 
         :return: dict of counts: rules, created, updated, removed
@@ -613,11 +633,14 @@ class CustomerJourneyCrossSellRule(models.Model):
         )
         updated = cr.rowcount
         cr.execute(
-            f"""
-            DELETE FROM customer_journey_cross_sell_rule k
-             WHERE k.origin = 'mined' AND NOT k.locked
-               AND NOT EXISTS (SELECT FROM journey_mining_rule m WHERE {same_rule})
-            """
+            SQL(
+                f"""
+                DELETE FROM customer_journey_cross_sell_rule k
+                 WHERE k.origin = 'mined' AND NOT k.locked AND k.company_id = ANY(%(company_ids)s)
+                   AND NOT EXISTS (SELECT FROM journey_mining_rule m WHERE {same_rule})
+                """,
+                company_ids=company_ids,
+            )
         )
         removed = cr.rowcount
         cr.execute(
@@ -665,7 +688,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         """Mine the rules now, from the list's Mine Now button."""
         if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):
             raise AccessError(_("Only Customer Journey managers may mine the cross-sell rules."))
-        counts = self.sudo()._mine_rules()
+        counts = self.sudo()._mine_rules(companies=self.env.companies)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

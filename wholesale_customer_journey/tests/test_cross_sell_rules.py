@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..analysis.cross_sell import mine_pairs
-from ..models.customer_journey_cross_sell_rule import CustomerJourneyCrossSellRule
+from ..models.customer_journey_cross_sell_rule import MINING_LOCK, CustomerJourneyCrossSellRule
 from .common import JourneyCase
 
 TODAY = fields.Date.to_date("2026-11-30")
@@ -235,8 +235,8 @@ class TestCrossSellRules(JourneyCase):
         self._order(self.customers["c5"], 20, [(self.products["B"], 6)])
         replace = CustomerJourneyCrossSellRule._mining_replace_rules
 
-        def replace_then_fail(rules):
-            replace(rules)
+        def replace_then_fail(rules, company_ids):
+            replace(rules, company_ids)
             raise RuntimeError("disk full")
 
         with patch.object(CustomerJourneyCrossSellRule, "_mining_replace_rules", replace_then_fail):
@@ -405,3 +405,86 @@ class TestCrossSellRules(JourneyCase):
         with self.assertRaises(UserError) as error:
             self.Rule._get_thresholds()
         self.assertIn("Minimum Lift", str(error.exception))
+
+    def test_second_run_waits_for_first(self):
+        self._load_history()
+        with self.env.registry.cursor() as other_cr:
+            other_cr.execute("SELECT pg_advisory_xact_lock(%s)", [MINING_LOCK])
+
+            with self.assertRaises(UserError) as error:
+                self.Rule._mine_rules(today=TODAY)
+            self.assertIn("being mined already", str(error.exception))
+            other_cr.rollback()
+
+    def test_purchase_before_horizon_not_new(self):
+        self._set_thresholds(horizon_days=START - 10)
+        self._order(self.customers["c1"], 0, [(self.products["B"], 1)])
+        self._order(self.customers["c1"], 20, [(self.products["A"], 1)])
+        self._order(self.customers["c1"], 25, [(self.products["B"], 1)])
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertFalse(self._rule("A", "B", 30), "c1 knew B before the horizon")
+
+    def test_quantities_in_product_unit(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        self._order(self.customers["c1"], 0, [(self.products["A"], 1)])
+        order = self._order(self.customers["c1"], 2, [(self.products["B"], 5)])
+        order.write({"state": "draft"})
+        order.order_line = [
+            Command.create({"product_id": self.products["B"].id, "product_uom_qty": 4, "product_uom": dozen.id})
+        ]
+        order.action_confirm()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE sale_order SET date_order = %s WHERE id = %s",
+            (datetime.combine(TODAY - timedelta(days=START - 2), datetime.min.time()), order.id),
+        )
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(self._rule("A", "B", 30).median_quantity, 53, "5 units and 4 dozen")
+
+    def test_returns_of_the_day_net(self):
+        self._order(self.customers["c1"], 0, [(self.products["A"], 1)])
+        self._order(self.customers["c1"], 3, [(self.products["B"], 10), (self.products["B"], -4)])
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(self._rule("A", "B", 30).median_quantity, 6)
+
+    def test_archived_products_left_out(self):
+        self._load_history()
+        self.products["B"].action_archive()
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertFalse(self._rule("A", "B", 31))
+        self.assertTrue(self._rule("A", "C", 30))
+
+    def test_mine_now_only_own_companies(self):
+        self._load_history()
+        other_rule = self.Rule.create(
+            {
+                "antecedent_product_id": self.products["A"].id,
+                "consequent_product_id": self.products["C"].id,
+                "window_days": 7,
+            }
+        )
+        self.env.cr.execute(
+            "UPDATE customer_journey_cross_sell_rule SET origin = 'mined' WHERE id = %s", [other_rule.id]
+        )
+        other_rule.invalidate_recordset()
+        manager = mail_new_test_user(
+            self.env,
+            login="journey_mining_manager",
+            name="Mats Mijnbouw",
+            company_id=self.mining_company.id,
+            company_ids=[Command.set(self.mining_company.ids)],
+            groups="base.group_user,wholesale_customer_journey.group_journey_manager",
+        )
+
+        self.Rule.with_user(manager).with_company(self.mining_company).action_mine_rules()
+
+        self.assertTrue(self._rule("A", "B", 31))
+        self.assertTrue(other_rule.exists(), "the other company's mined rule stays")
