@@ -109,7 +109,7 @@ class CustomerJourneyReorderCycle(models.Model):
         One DELETE and one INSERT ... SELECT in the caller's transaction: a
         failure leaves the previous cycles in place. Lines without product
         (sections, notes), services and combos are left out. A purchase day is the
-        order date in UTC.
+        order date in UTC, and quantities are in the product's unit of measure.
 
         :return: number of cycles
         """
@@ -124,12 +124,15 @@ class CustomerJourneyReorderCycle(models.Model):
                 """
                 WITH days AS (
                     SELECT so.company_id, p.commercial_partner_id AS partner_id, sol.product_id,
-                           so.date_order::date AS day, SUM(sol.product_uom_qty) AS quantity
+                           so.date_order::date AS day,
+                           SUM(sol.product_uom_qty / line_uom.factor * product_uom.factor) AS quantity
                       FROM sale_order_line sol
                       JOIN sale_order so ON so.id = sol.order_id
                       JOIN res_partner p ON p.id = so.partner_id
                       JOIN product_product pp ON pp.id = sol.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN uom_uom product_uom ON product_uom.id = pt.uom_id
                      WHERE so.state = 'sale' AND sol.display_type IS NULL
                        AND pt.type = 'consu'
                        AND so.date_order >= %(since)s

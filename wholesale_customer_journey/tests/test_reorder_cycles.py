@@ -173,3 +173,13 @@ class TestReorderCycles(JourneyCase):
             with self.subTest(values=values), self.assertRaises(ValidationError) as error:
                 self.env["res.config.settings"].create(values)
             self.assertIn(field, str(error.exception))
+
+    def test_quantities_in_product_unit(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        for days_ago in (60, 30, 0):
+            order = self._order_on(self.contact, days_ago, [(self.soil, 6)])
+            order.order_line.write({"product_uom": dozen.id, "product_uom_qty": 1})
+
+        self.Cycle._refresh_cycles(today=TODAY)
+
+        self.assertEqual(self._cycle(self.customer, self.soil).typical_quantity, 12, "one dozen a time")
