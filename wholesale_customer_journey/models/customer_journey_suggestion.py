@@ -30,6 +30,8 @@ FOLLOW_UPS = [
 ]
 OPEN_STATES = ("new", "planned", "sent", "accepted")
 # Customers per batch of the nightly follow-up, committed one by one.
+# Key of the PostgreSQL advisory lock that keeps two generation runs apart.
+GENERATION_LOCK = 7_405_313
 FOLLOW_UP_BATCH_SIZE = 200
 
 
@@ -234,18 +236,39 @@ class CustomerJourneySuggestion(models.Model):
         self._check_no_open_duplicate(vals_list)
         return super().create(vals_list)
 
+    def write(self, vals):
+        reopening = vals.get("state") in OPEN_STATES and any(s.state not in OPEN_STATES for s in self)
+        if reopening or {"partner_id", "product_id", "company_id"} & set(vals):
+            for suggestion in self:
+                merged = {
+                    "partner_id": vals.get("partner_id", suggestion.partner_id.id),
+                    "product_id": vals.get("product_id", suggestion.product_id.id),
+                    "company_id": vals.get("company_id", suggestion.company_id.id),
+                    "state": vals.get("state", suggestion.state),
+                }
+                suggestion._check_no_open_duplicate([merged])
+        return super().write(vals)
+
     def _check_no_open_duplicate(self, vals_list):
         """Raise a readable error before the partial unique index rejects a second open suggestion."""
+        seen = set()
         for vals in vals_list:
             if vals.get("state", "new") not in OPEN_STATES:
                 continue
             company_id = vals.get("company_id") or self.env.company.id
+            key = (company_id, vals.get("partner_id"), vals.get("product_id"))
+            if key in seen:
+                raise ValidationError(
+                    _("The same product is suggested twice to one customer: keep one of the two suggestions.")
+                )
+            seen.add(key)
             duplicate = self.sudo().search(
                 [
                     ("company_id", "=", company_id),
                     ("partner_id", "=", vals.get("partner_id")),
                     ("product_id", "=", vals.get("product_id")),
                     ("state", "in", OPEN_STATES),
+                    ("id", "not in", self.ids),
                 ],
                 limit=1,
             )
@@ -270,6 +293,11 @@ class CustomerJourneySuggestion(models.Model):
     def action_dismiss(self):
         self._check_open()
         self.write({"state": "dismissed", "date_closed": fields.Date.context_today(self)})
+        self._close_activities()
+
+    def _close_activities(self):
+        """Remove the open activities of the suggestions in ``self``: there is nothing left to follow up."""
+        self.activity_id.exists().sudo().unlink()
 
     def action_accept(self):
         self._check_open()
@@ -302,6 +330,12 @@ class CustomerJourneySuggestion(models.Model):
     def action_add_to_order(self):
         """Add the product to the draft order of the context (the Suggested Products tab) and accept it."""
         self._check_open()
+        on_order = self.filtered(lambda s: s.state == "accepted" and s.order_id.state in ("draft", "sent"))
+        if on_order:
+            raise UserError(
+                _("%(names)s is on quotation %(order)s already.",
+                  names=", ".join(on_order.mapped("display_name")), order=on_order[0].order_id.name)
+            )
         order = self.env["sale.order"].browse(self.env.context.get("journey_order_id")).exists()
         if not order:
             raise UserError(_("Save the quotation before adding a suggested product."))
@@ -418,6 +452,10 @@ class CustomerJourneySuggestion(models.Model):
         settings = self._get_settings()
         today = today or fields.Date.context_today(self)
         self.env.flush_all()
+        # One run at a time: two concurrent inserts of the same suggestion fail on serialization.
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [GENERATION_LOCK])
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(_("The suggestions are being generated already: try again when that run is over."))
         params = {
             "today": today,
             "open": OPEN_STATES,
@@ -449,6 +487,9 @@ class CustomerJourneySuggestion(models.Model):
                    SET state = 'expired', date_closed = %(today)s, write_uid = %(uid)s,
                        write_date = NOW() AT TIME ZONE 'UTC'
                  WHERE state IN %(open)s AND due_date < %(expired_before)s
+                   -- One on an open quotation waits for that quotation to be confirmed or cancelled.
+                   AND NOT (state = 'accepted' AND order_id IN (
+                       SELECT id FROM sale_order WHERE state IN ('draft', 'sent')))
                 """,
                 **params,
             )
@@ -542,7 +583,7 @@ class CustomerJourneySuggestion(models.Model):
                            SELECT FROM firsts b
                             WHERE b.company_id = r.company_id AND b.partner_id = a.partner_id
                               AND b.product_id = r.consequent_product_id)
-                  ORDER BY r.company_id, a.partner_id, r.consequent_product_id, r.lift DESC, r.confidence DESC, r.id
+                  ORDER BY r.company_id, a.partner_id, r.consequent_product_id, r.lift DESC NULLS LAST, r.confidence DESC NULLS LAST, r.id
                 )
                 INSERT INTO customer_journey_suggestion
                        (company_id, partner_id, product_id, quantity, reason, rule_id, source_product_id,
@@ -642,8 +683,14 @@ class CustomerJourneySuggestion(models.Model):
             by_quotation = self.filtered(lambda s: s.partner_id.journey_preferred_channel == "email")
             by_activity = self - by_quotation
         planned = by_activity._plan_activities()
-        by_quotation._create_quotations()
-        return planned | by_quotation
+        no_salesperson = by_quotation.filtered(lambda s: not s.user_id)
+        for suggestion in no_salesperson:
+            _logger.info(
+                "Suggestions: suggestion %s (customer %s, product %s) has no salesperson, no quotation created",
+                suggestion.id, suggestion.partner_id.id, suggestion.product_id.id,
+            )
+        (by_quotation - no_salesperson)._create_quotations()
+        return planned | (by_quotation - no_salesperson)
 
     def _plan_activities(self, default_user=None):
         """Plan an activity on the customer for each suggestion, of the type of the customer's preferred channel.
@@ -688,7 +735,11 @@ class CustomerJourneySuggestion(models.Model):
             planned |= suggestion
         activities = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)
         for suggestion, activity in zip(planned, activities):
-            suggestion.write({"state": "planned", "activity_id": activity.id})
+            # An accepted suggestion stays accepted: it is on a quotation already.
+            values = {"activity_id": activity.id}
+            if suggestion.state == "new":
+                values["state"] = "planned"
+            suggestion.write(values)
         return planned
 
     def _create_quotations(self):
@@ -716,6 +767,7 @@ class CustomerJourneySuggestion(models.Model):
                     }
                 )
             )
-            suggestions.write({"state": "planned", "order_id": order.id})
+            suggestions.filtered(lambda s: s.state == "new").write({"state": "planned"})
+            suggestions.write({"order_id": order.id})
             orders |= order
         return orders

@@ -446,19 +446,22 @@ class ResPartner(models.Model):
         """Return the values of the to-dos that tell ``user`` which customers in ``self`` it now looks after."""
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         model_id = self.env["ir.model"]._get_id("res.partner")
+        # In the service person's language, due today where the service person is.
+        env = self.with_context(lang=user.lang or self.env.lang, tz=user.tz or "UTC").env
+        stage_name = stage.with_env(env).display_name
         return [
             {
                 "res_model_id": model_id,
                 "res_id": partner.id,
                 "activity_type_id": todo.id if todo else False,
                 "user_id": user.id,
-                "summary": _("Welcome %(customer)s as a new customer", customer=partner.display_name),
-                "note": _(
+                "summary": env._("Welcome %(customer)s as a new customer", customer=partner.display_name),
+                "note": env._(
                     "%(customer)s reached %(stage)s and is handed off to you for aftersales.",
                     customer=partner.display_name,
-                    stage=stage.display_name,
+                    stage=stage_name,
                 ),
-                "date_deadline": fields.Date.context_today(user),
+                "date_deadline": fields.Date.context_today(partner.with_env(env)),
             }
             for partner in self
         ]

@@ -210,7 +210,43 @@ class SaleOrder(models.Model):
                   JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
                  WHERE so.id IN %(ids)s AND s.state IN %(open)s
                    AND s.company_id = so.company_id AND s.partner_id = p.commercial_partner_id
-                   AND s.product_id = sol.product_id
+                   AND s.product_id = sol.product_id AND sol.product_uom_qty > 0
+             RETURNING s.activity_id
+                """,
+                ids=tuple(self.ids),
+                open=OPEN_STATES,
+                uid=self.env.uid,
+            )
+        )
+        activity_ids = [row[0] for row in self.env.cr.fetchall() if row[0]]
+        if self.env.cr.rowcount:
+            self.env["customer.journey.suggestion"].invalidate_model()
+        # Nothing left to follow up: the salesperson's activity goes.
+        self.env["mail.activity"].sudo().browse(activity_ids).exists().unlink()
+
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        self._journey_reopen_suggestions()
+        return res
+
+    def _journey_reopen_suggestions(self):
+        """Reopen the suggestions that the cancelled orders converted or carried, as new ones without order.
+
+        A suggestion whose product got a new open suggestion meanwhile stays as it is.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE customer_journey_suggestion s
+                   SET state = 'new', order_id = NULL, date_closed = NULL,
+                       write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE s.order_id IN %(ids)s AND s.state IN ('planned', 'sent', 'accepted', 'converted')
+                   AND NOT EXISTS (
+                       SELECT FROM customer_journey_suggestion o
+                        WHERE o.company_id = s.company_id AND o.partner_id = s.partner_id
+                          AND o.product_id = s.product_id AND o.state IN %(open)s AND o.id != s.id
+                          AND o.order_id IS DISTINCT FROM s.order_id)
                 """,
                 ids=tuple(self.ids),
                 open=OPEN_STATES,
