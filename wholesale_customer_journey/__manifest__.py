@@ -19,6 +19,7 @@
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/customer_journey_info_mail_template_data.xml",
+        "data/customer_journey_suggestion_mail_template_data.xml",
         "views/customer_journey_stage_views.xml",
         "views/customer_journey_rule_views.xml",
         "views/customer_journey_assignment_rule_views.xml",

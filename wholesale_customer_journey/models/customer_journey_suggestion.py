@@ -26,6 +26,7 @@ FOLLOW_UPS = [
     ("none", "None"),
     ("activity", "Activity for the Salesperson"),
     ("quotation", "Draft Quotation"),
+    ("mail", "Suggestion Mail"),
     ("channel", "By Preferred Channel"),
 ]
 OPEN_STATES = ("new", "planned", "sent", "accepted")
@@ -435,7 +436,7 @@ class CustomerJourneySuggestion(models.Model):
                 value=value, max=MAX_DAYS,
             )
         return _(
-            "Invalid Suggestion Follow-up: %(value)s. Choose none, activity, quotation or by preferred channel.",
+            "Invalid Suggestion Follow-up: %(value)s. Choose none, activity, quotation, mail or by preferred channel.",
             value=value,
         )
 
@@ -675,14 +676,21 @@ class CustomerJourneySuggestion(models.Model):
 
         :return: the suggestions that got planned
         """
+        by_quotation = by_mail = self.browse()
         if mode == "activity":
-            by_activity, by_quotation = self, self.browse()
+            by_activity = self
         elif mode == "quotation":
             by_activity, by_quotation = self.browse(), self
+        elif mode == "mail":
+            by_mail = self
+            by_activity = self.browse()
         else:
-            by_quotation = self.filtered(lambda s: s.partner_id.journey_preferred_channel == "email")
-            by_activity = self - by_quotation
-        planned = by_activity._plan_activities()
+            by_mail = self.filtered(lambda s: s.partner_id.journey_preferred_channel == "email")
+            by_activity = self - by_mail
+        mailed = by_mail._send_mails()
+        # A customer the mail cannot reach gets the salesperson's activity instead.
+        by_activity |= by_mail - mailed
+        planned = mailed | by_activity._plan_activities()
         no_salesperson = by_quotation.filtered(lambda s: not s.user_id)
         for suggestion in no_salesperson:
             _logger.info(
@@ -691,6 +699,57 @@ class CustomerJourneySuggestion(models.Model):
             )
         (by_quotation - no_salesperson)._create_quotations()
         return planned | (by_quotation - no_salesperson)
+
+    def _send_mails(self):
+        """Mail each customer its suggestions in ``self``, in its language, from its salesperson.
+
+        The mail lists each product with the suggested quantity, the
+        customer's price and the availability, as the product information
+        mails do, and stays in the customer's chatter, so that replies come
+        back there. A customer without a valid email address, blacklisted, or
+        opted out of product information gets no mail: its suggestions are
+        logged and returned unsent.
+
+        :return: the suggestions that were mailed, now sent
+        """
+        template = self.env.ref("wholesale_customer_journey.mail_template_suggestion", raise_if_not_found=False)
+        groups = defaultdict(lambda: self.browse())
+        for suggestion in self:
+            groups[(suggestion.company_id, suggestion.partner_id)] |= suggestion
+        Product = self.env["product.template"].sudo()
+        sent = self.browse()
+        for (company, partner), suggestions in groups.items():
+            if not template or not partner.email_normalized or partner.is_blacklisted or partner.journey_info_opt_out:
+                _logger.info(
+                    "Suggestions: customer %s gets no suggestion mail (no valid email, blacklisted or opted out), "
+                    "suggestions %s go to the salesperson",
+                    partner.id, suggestions.ids,
+                )
+                continue
+            lang = partner.lang or self.env.lang
+            products = Product.with_context(lang=lang).browse(suggestions.product_id.product_tmpl_id.ids)
+            pricelist = Product._journey_info_pricelist(partner, company)
+            prices = products.with_company(company)._journey_info_prices(pricelist)
+            lines = products._journey_info_lines(prices, company)
+            quantities = {
+                suggestion.product_id.product_tmpl_id.id: "%g" % suggestion.quantity for suggestion in suggestions
+            }
+            for line in lines:
+                line["quantity"] = quantities[line["product"].id]
+            rendering = template.with_company(company).with_context(
+                lang=lang, journey_suggestion_lines=lines, journey_suggestion_user=suggestions[0].user_id
+            )
+            partner.with_company(company).message_post(
+                body=rendering._render_field("body_html", partner.ids)[partner.id],
+                subject=rendering._render_field("subject", partner.ids)[partner.id],
+                email_from=rendering._render_field("email_from", partner.ids)[partner.id],
+                partner_ids=partner.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            suggestions.write({"state": "sent"})
+            sent |= suggestions
+        return sent
 
     def _plan_activities(self, default_user=None):
         """Plan an activity on the customer for each suggestion, of the type of the customer's preferred channel.

@@ -193,8 +193,8 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=SUGGESTION_PREFIX + "follow_up",
         default=DEFAULT_FOLLOW_UP,
         help="What the nightly generation does with new suggestions: nothing, an activity for the "
-        "salesperson, a draft quotation per customer, or a quotation for customers who prefer email "
-        "and an activity of their channel for the others.",
+        "salesperson, a draft quotation per customer, a suggestion mail to the customer, or a mail for "
+        "customers who prefer email and an activity of their channel for the others.",
     )
 
     @api.constrains(

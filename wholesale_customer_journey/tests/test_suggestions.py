@@ -414,11 +414,36 @@ class TestSuggestions(JourneyCase):
 
         by_mail = self._suggestions()
         by_visit = self._suggestions(self.other_customer)
-        self.assertTrue(by_mail.order_id, "a quotation for the customer who prefers email")
+        self.assertEqual(by_mail.state, "sent", "a suggestion mail for the customer who prefers email")
         self.assertFalse(by_mail.activity_id)
         self.assertEqual(by_visit.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_meeting"))
         self.assertEqual(by_visit.activity_id.user_id, self.user_manager)
         self.assertFalse(by_visit.order_id)
+
+    def test_follow_up_mail(self):
+        self.customer.email = "inkoop@tuincentrum-example.be"
+        self.other_customer.write({"email": False, "user_id": self.user_manager.id})
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self._order_on(self.other_customer, 5, [(self.pot, 1)])
+        self._set_params(follow_up="mail")
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        self.Suggestion._follow_up_new()
+        self.Suggestion._follow_up_new()
+
+        suggestion = self._suggestions()
+        self.assertEqual(suggestion.state, "sent")
+        messages = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("subject", "like", "Suggested products")]
+        )
+        self.assertEqual(len(messages), 1, "one mail, also when the follow-up runs twice")
+        self.assertIn(self.customer, messages.notification_ids.res_partner_id, "the customer gets it by email")
+        self.assertIn(self.saucer.name, str(messages.body))
+        self.assertIn("Suggested quantity", str(messages.body))
+        self.assertIn(self.user_salesman.email, messages.email_from)
+        unreachable = self._suggestions(self.other_customer)
+        self.assertEqual(unreachable.state, "planned", "no email address: the salesperson's activity instead")
+        self.assertTrue(unreachable.activity_id)
 
     def test_follow_up_failure_keeps_new(self):
         self._order_on(self.contact, 5, [(self.pot, 1)])
