@@ -314,6 +314,20 @@ class CustomerJourneyCrossSellRule(models.Model):
             "context": {"create": False},
         }
 
+    def copy_data(self, default=None):
+        # A copy of a rule needs another window: take the next one that no rule of the pair uses.
+        vals_list = super().copy_data(default=default)
+        for rule, vals in zip(self, vals_list):
+            if default and "window_days" in default:
+                continue
+            window = rule.window_days
+            while window < MAX_DAYS and self.with_context(active_test=False).sudo().search_count(
+                rule._get_same_rule_domain(dict(vals, window_days=window)), limit=1
+            ):
+                window += 1
+            vals["window_days"] = window
+        return vals_list
+
     def action_lock(self):
         self.write({"locked": True})
 
@@ -336,8 +350,9 @@ class CustomerJourneyCrossSellRule(models.Model):
             ),
             "min_lift": _("Invalid Minimum Lift in the cross-sell settings: enter 0 or more, for example 2."),
             "windows": _(
-                "Invalid Windows (Days) in the cross-sell settings: enter whole numbers of days from 0 to "
-                "%(max)s, separated by commas, for example 14, 30, 90.",
+                "Invalid Windows (Days) in the cross-sell settings: enter 1 to %(count)s whole numbers of days "
+                "from 0 to %(max)s, separated by commas, for example 14, 30, 90.",
+                count=MAX_WINDOWS,
                 max=MAX_DAYS,
             ),
             "horizon_days": _(
@@ -632,6 +647,23 @@ class CustomerJourneyCrossSellRule(models.Model):
             )
         )
         updated = cr.rowcount
+        # The open suggestions of a rule that goes no longer have a reason: they expire with it.
+        cr.execute(
+            SQL(
+                f"""
+                UPDATE customer_journey_suggestion s
+                   SET state = 'expired', date_closed = %(today)s, write_uid = %(uid)s, write_date = %(now)s
+                  FROM customer_journey_cross_sell_rule k
+                 WHERE s.rule_id = k.id AND s.state IN ('new', 'planned', 'sent', 'accepted')
+                   AND k.origin = 'mined' AND NOT k.locked AND k.company_id = ANY(%(company_ids)s)
+                   AND NOT EXISTS (SELECT FROM journey_mining_rule m WHERE {same_rule})
+                """,
+                today=now.date(),
+                now=now,
+                uid=self.env.uid,
+                company_ids=company_ids,
+            )
+        )
         cr.execute(
             SQL(
                 f"""

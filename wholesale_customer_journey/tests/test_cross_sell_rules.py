@@ -340,8 +340,7 @@ class TestCrossSellRules(JourneyCase):
         with self.assertRaises(ValidationError) as error:
             self.Rule.create(values)
         self.assertIn("exists already", str(error.exception))
-        with self.assertRaises(ValidationError):
-            mined.copy()
+        self.assertEqual(mined.copy().window_days, 32, "a copy takes the next free window")
         copy = mined.copy({"window_days": 45})
         self.assertEqual(copy.origin, "manual")
         self.assertFalse(copy.locked)
@@ -488,3 +487,26 @@ class TestCrossSellRules(JourneyCase):
 
         self.assertTrue(self._rule("A", "B", 31))
         self.assertTrue(other_rule.exists(), "the other company's mined rule stays")
+
+    def test_removed_rule_expires_its_suggestions(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        rule = self._rule("B", "A", 30)
+        suggestion = self.env["customer.journey.suggestion"].create(
+            {
+                "company_id": self.mining_company.id,
+                "partner_id": self.customers["c4"].id,
+                "product_id": self.products["A"].id,
+                "quantity": 1,
+                "reason": "cross_sell",
+                "rule_id": rule.id,
+                "due_date": TODAY,
+            }
+        )
+        self._set_thresholds(min_support=2)
+
+        self.Rule._mine_rules(today=TODAY)
+
+        self.assertFalse(rule.exists())
+        suggestion.invalidate_recordset()
+        self.assertEqual(suggestion.state, "expired")
