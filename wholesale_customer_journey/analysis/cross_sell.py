@@ -32,7 +32,7 @@ MAX_DAYS = 3650
 MAX_WINDOWS = 10
 # Highest minimum support: more customers than any wholesaler has.
 MAX_SUPPORT = 1_000_000
-# What an item of a rule can be.
+# Levels of a rule's items: a product or a product category.
 LEVELS = ("product", "category")
 
 

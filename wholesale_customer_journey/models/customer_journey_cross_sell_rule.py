@@ -396,8 +396,8 @@ class CustomerJourneyCrossSellRule(models.Model):
     def _mine_rules(self, today=None, companies=None):
         """Mine the cross-sell rules of ``companies`` (every company by default) from their confirmed orders.
 
-        The mined rules that no user locked are updated, added or removed; locked
-        and manual rules are left as they are, and mining adds no rule for
+        The mined rules that no user locked are updated, added or removed.
+        Locked and manual rules are left as they are, and mining adds no rule for
         their pair and window. Everything happens under a savepoint of the
         caller's transaction, so a failure leaves the previous rules in place.
 
@@ -452,9 +452,9 @@ class CustomerJourneyCrossSellRule(models.Model):
 
         The pair join and count run on two integers instead of company, level, item and partner. A
         node is a company, level and item bought by at least the minimum support, and a basket is a
-        company, customer and level. On the 388,364 lines of the Online Retail file the pair count
-        took 14 s instead of 28 s (2 CPUs, PostgreSQL 15), because its smaller hash table stays in
-        the work memory instead of spilling to disk in five batches.
+        company, customer and level. On the 388,364 lines of the Online Retail file, the pair count
+        took 14 s instead of 28 s (2 CPUs, PostgreSQL 15). Its smaller hash table stays in the
+        work memory instead of spilling to disk in five batches.
         """
         cr = self.env.cr
         cr.execute(
@@ -595,7 +595,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         return count
 
     def _mining_replace_rules(self, company_ids):
-        """Write the mined pairs into the rules: update, add, and remove the mined rules nobody locked.
+        """Write the mined pairs into the rules: update, add, and remove the mined rules that no user locked.
 
         :return: dict of counts: rules, created, updated, removed
         """

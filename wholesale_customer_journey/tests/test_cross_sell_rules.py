@@ -32,7 +32,7 @@ class TestCrossSellRules(JourneyCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Rule = cls.env["customer.journey.cross.sell.rule"]
-        # A company of its own: its customers and orders are the whole history that mining sees there.
+        # A company of its own: its customers and orders are the whole history that mining reads there.
         cls.mining_company = cls.env["res.company"].create({"name": "Groothandel Mijnbouw"})
         cls.env.user.company_ids |= cls.mining_company
         cls.categ_garden = cls.env["product.category"].create({"name": "Garden"})
