@@ -283,7 +283,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                  WHERE so.state = 'sale' AND so.company_id = %(company)s AND sol.display_type IS NULL
                    AND sol.product_uom_qty > 0
                    AND %(item)s = ANY(%(items)s)
-                   AND p.commercial_partner_id != ALL(%(own_ids)s)
+                   AND p.commercial_partner_id NOT IN %(own_partners)s
               GROUP BY p.commercial_partner_id
                 HAVING COUNT(*) FILTER (WHERE %(item)s = ANY(%(consequents)s)) = 0
                 """,
@@ -291,7 +291,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                 items=antecedents + consequents,
                 consequents=consequents,
                 company=self.company_id.id,
-                own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
+                own_partners=SQL("(%s)", self.env["res.partner"]._journey_own_partner_query()),
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
@@ -484,7 +484,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                      WHERE so.state = 'sale' AND sol.display_type IS NULL AND pt.type = 'consu'
                        AND pp.active AND pt.active
                        AND so.company_id = ANY(%(company_ids)s)
-                       AND p.commercial_partner_id != ALL(%(own_ids)s)
+                       AND p.commercial_partner_id NOT IN %(own_partners)s
                 ),
                 days AS (
                     SELECT company_id, partner_id, level, item, day, SUM(quantity) AS quantity
@@ -504,7 +504,7 @@ class CustomerJourneyCrossSellRule(models.Model):
                 """,
                 company_ids=company_ids,
                 since=since,
-                own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
+                own_partners=SQL("(%s)", self.env["res.partner"]._journey_own_partner_query()),
                 items=SQL(" UNION ALL ").join(items),
             )
         )

@@ -136,7 +136,7 @@ class CustomerJourneyReorderCycle(models.Model):
                      WHERE so.state = 'sale' AND sol.display_type IS NULL
                        AND pt.type = 'consu'
                        AND so.date_order >= %(since)s
-                       AND p.commercial_partner_id != ALL(%(own_ids)s)
+                       AND p.commercial_partner_id NOT IN %(own_partners)s
                   GROUP BY 1, 2, 3, 4
                 ),
                 gaps AS (
@@ -175,7 +175,7 @@ class CustomerJourneyReorderCycle(models.Model):
                   JOIN spreads s USING (company_id, partner_id, product_id)
                 """,
                 since=since,
-                own_ids=list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
+                own_partners=SQL("(%s)", self.env["res.partner"]._journey_own_partner_query()),
                 min_days=MIN_PURCHASE_DAYS,
                 max_spread=max_spread,
                 uid=self.env.uid,

@@ -463,7 +463,7 @@ class CustomerJourneySuggestion(models.Model):
             "expired_before": today - timedelta(days=settings["expiry_days"]),
             "due_until": today + timedelta(days=settings["reorder_days"]),
             "blocked_since": today - timedelta(days=settings["block_days"]),
-            "own_ids": list(self.env["res.partner"]._journey_own_partner_ids()) or [0],
+            "own_partners": SQL("(%s)", self.env["res.partner"]._journey_own_partner_query()),
             "uid": self.env.uid,
         }
         counts = {
@@ -520,7 +520,7 @@ class CustomerJourneySuggestion(models.Model):
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id AND pt.active AND pt.sale_ok
                  WHERE c.regular AND c.typical_quantity > 0
                    AND c.next_date BETWEEN %(expired_before)s AND %(due_until)s
-                   AND c.partner_id != ALL(%(own_ids)s)
+                   AND c.partner_id NOT IN %(own_partners)s
                    AND NOT EXISTS (
                        SELECT FROM sale_order_line sol
                          JOIN sale_order so ON so.id = sol.order_id
@@ -579,7 +579,7 @@ class CustomerJourneySuggestion(models.Model):
                       FROM rules r
                       JOIN firsts a ON a.company_id = r.company_id AND a.product_id = r.antecedent_product_id
                      WHERE a.first_day BETWEEN %(today)s::date - r.window_days AND %(today)s
-                       AND a.partner_id != ALL(%(own_ids)s)
+                       AND a.partner_id NOT IN %(own_partners)s
                        AND NOT EXISTS (
                            SELECT FROM firsts b
                             WHERE b.company_id = r.company_id AND b.partner_id = a.partner_id
