@@ -246,10 +246,20 @@ class CustomerJourneyCrossSellRule(models.Model):
             for rule in self:
                 rule._check_same_rule([vals])
         # A user's change to a mined rule is kept: lock the rule. Unarchiving is no such change.
-        if vals and "locked" not in vals and vals != {"active": True}:
+        changed = set(vals) - self._get_fields_kept_unlocked()
+        if changed and "locked" not in vals and vals != {"active": True}:
             if any(rule.origin == "mined" and not rule.locked for rule in self):
                 vals = dict(vals, locked=True)
         return super().write(vals)
+
+    @api.model
+    def _get_fields_kept_unlocked(self):
+        """Return the fields a user may change on a mined rule without locking it.
+
+        Such fields configure how the rule's suggestions are followed up, not
+        the rule itself, so mining goes on refreshing its numbers.
+        """
+        return set()
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -734,8 +734,13 @@ class CustomerJourneySuggestion(models.Model):
             quantities = {
                 suggestion.product_id.product_tmpl_id.id: "%g" % suggestion.quantity for suggestion in suggestions
             }
+            offers = {
+                suggestion.product_id.product_tmpl_id.id: suggestion.with_context(lang=lang)._get_mail_offer()
+                for suggestion in suggestions
+            }
             for line in lines:
                 line["quantity"] = quantities[line["product"].id]
+                line["offer"] = offers[line["product"].id]
             rendering = template.with_company(company).with_context(
                 lang=lang, journey_suggestion_lines=lines, journey_suggestion_user=suggestions[0].user_id
             )
@@ -750,6 +755,19 @@ class CustomerJourneySuggestion(models.Model):
             suggestions.write({"state": "sent"})
             sent |= suggestions
         return sent
+
+    def _get_mail_offer(self):
+        """Return the offer the suggestion mail shows under the product, or an empty string.
+
+        This addon makes no offer. A module that adds coupons overrides it.
+        """
+        self.ensure_one()
+        return ""
+
+    def _get_follow_up_note(self):
+        """Return the note of the salesperson's activity: why the product is suggested."""
+        self.ensure_one()
+        return self.explanation
 
     def _plan_activities(self, default_user=None):
         """Plan an activity on the customer for each suggestion, of the type of the customer's preferred channel.
@@ -785,7 +803,7 @@ class CustomerJourneySuggestion(models.Model):
                         unit=suggestion.uom_id.name,
                         product=suggestion.product_id.display_name,
                     ),
-                    "note": localized.explanation,
+                    "note": localized._get_follow_up_note(),
                     "user_id": user.id,
                     # Not before today where the salesperson is, so that the activity is not overdue at once.
                     "date_deadline": max(suggestion.due_date, user_today),
