@@ -1,25 +1,27 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Install the addon into the ``odoo.addons`` namespace.
+"""Install the addons into the ``odoo.addons`` namespace.
 
-``pip install .`` puts the addon at ``odoo/addons/wholesale_customer_journey``
-in site-packages, where Odoo finds it without a change to the addons path
-(``odoo.addons`` is a namespace package that spans every ``sys.path`` entry).
+``pip install .`` puts the addons at ``odoo/addons/wholesale_customer_journey``
+and ``odoo/addons/wholesale_customer_journey_loyalty`` in site-packages, where
+Odoo finds them without a change to the addons path (``odoo.addons`` is a
+namespace package that spans every ``sys.path`` entry).
 """
 import ast
 from pathlib import Path
 
 from setuptools import setup
 
-ADDON = "wholesale_customer_journey"
+# The first addon names the distribution and gives its version and summary.
+ADDONS = ("wholesale_customer_journey", "wholesale_customer_journey_loyalty")
 ROOT = Path(__file__).resolve().parent
-MANIFEST = ast.literal_eval((ROOT / ADDON / "__manifest__.py").read_text())
+MANIFEST = ast.literal_eval((ROOT / ADDONS[0] / "__manifest__.py").read_text())
 DATA_SUFFIXES = {".xml", ".csv", ".po", ".pot", ".js", ".scss", ".css", ".png", ".svg", ".html", ".md", ".rst"}
 
 
 def addon_packages():
-    """Return the addon's Python packages, mapped into ``odoo.addons``."""
+    """Return the addons' Python packages, mapped into ``odoo.addons``."""
     packages = {}
-    for init in sorted((ROOT / ADDON).rglob("__init__.py")):
+    for init in sorted(init for addon in ADDONS for init in (ROOT / addon).rglob("__init__.py")):
         relative = init.parent.relative_to(ROOT)
         packages[".".join(("odoo", "addons", *relative.parts))] = str(relative)
     return packages

@@ -33,6 +33,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADDON_NAME = "wholesale_customer_journey"
+# The addons the test and demo databases get: the journey addon and its glue to
+# Odoo's loyalty app (which brings sale_loyalty along).
+ADDON_NAMES = (ADDON_NAME, "wholesale_customer_journey_loyalty")
 ODOO_SERIES = (18, 0)
 
 # Ignored folders of the project (see .gitignore).
@@ -412,6 +415,15 @@ def server_args(odoo: OdooInstall, pg: PgConnection, db: str) -> list[str]:
     return [f"--database={db}", f"--addons-path={addons_path(odoo)}", *pg.odoo_args()]
 
 
+def addons_state(pg: PgConnection, db: str) -> str | None:
+    """Return "installed" when every addon of ADDON_NAMES is, else the first other state (None: unknown)."""
+    for name in ADDON_NAMES:
+        state = module_state(pg, db, name)
+        if state != "installed":
+            return state
+    return "installed"
+
+
 def install_module(
     odoo: OdooInstall,
     pg: PgConnection,
@@ -429,10 +441,11 @@ def install_module(
     if log_file.exists():
         log_file.unlink()
     action = "Updating" if update else "Installing"
-    print(f"{action} {ADDON_NAME} in database {db} (log: {log_file})...", flush=True)
+    names = ",".join(ADDON_NAMES)
+    print(f"{action} {names} in database {db} (log: {log_file})...", flush=True)
     command = odoo_cli(
         *server_args(odoo, pg, db),
-        f"--update={ADDON_NAME}" if update else f"--init={ADDON_NAME}",
+        f"--update={names}" if update else f"--init={names}",
         # An empty value overrides any without_demo from a config file, so
         # demo data is loaded.
         "--without-demo=",
@@ -446,9 +459,9 @@ def install_module(
     elapsed = time.monotonic() - started
 
     error_lines = _log_error_lines(log_file)
-    state = module_state(pg, db) if result.returncode == 0 else None
+    state = addons_state(pg, db) if result.returncode == 0 else None
     if result.returncode == 0 and not error_lines and state == "installed":
-        print(f"{action} {ADDON_NAME} took {elapsed:.0f} s", flush=True)
+        print(f"{action} {names} took {elapsed:.0f} s", flush=True)
         return True
 
     print_log_tail(log_file)
@@ -458,7 +471,7 @@ def install_module(
         reason = f"the log has {len(error_lines)} ERROR/CRITICAL lines, the first: {error_lines[0].strip()}"
     else:
         reason = f"module state is {state!r}, expected 'installed'"
-    print(f"error: {action.lower()} {ADDON_NAME} in {db} failed after {elapsed:.0f} s: "
+    print(f"error: {action.lower()} {names} in {db} failed after {elapsed:.0f} s: "
           f"{reason} (full log: {log_file})", file=sys.stderr, flush=True)
     return False
 

@@ -18,7 +18,9 @@ cr.commit() writes to the shared test database. Use fresh_db for such code.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -283,6 +285,23 @@ def _drop(pg, name: str) -> None:
     odoo.sql_db.close_db(name)
     _odoo_env.drop_database_sql(pg, name)
     shutil.rmtree(odoo_config.filestore(name), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def template_copy(template: str, prefix: str):
+    """Yield a FreshDatabase copied from the template database, and drop it on exit."""
+    pg = current_pg_connection()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _execute_autocommit(pg, f'CREATE DATABASE "{name}" ENCODING \'unicode\' TEMPLATE "{template}"')
+    try:
+        yield FreshDatabase(name)
+    finally:
+        _drop(pg, name)
+
+
+def last_json_line(output: str):
+    """Return the JSON value printed on the last line of a script's output."""
+    return json.loads(output.strip().splitlines()[-1])
 
 
 @pytest.fixture

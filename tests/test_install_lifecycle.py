@@ -6,9 +6,8 @@ leads, quotations and confirmed orders), and run in file order: install,
 cron, upgrade, uninstall.
 """
 
-import json
-
 import pytest
+from conftest import last_json_line as _json, template_copy
 
 ADDON_NAME = "wholesale_customer_journey"
 
@@ -56,24 +55,12 @@ print(json.dumps({"customers": result, "staged_without_records": env.cr.fetchone
 """
 
 
-def _json(output):
-    return json.loads(output.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def lifecycle_db(fresh_db_template):
     """Copy the template once for this module, and drop it afterwards."""
-    import uuid
-
-    from conftest import FreshDatabase, _drop, _execute_autocommit, current_pg_connection
-
-    pg = current_pg_connection()
-    name = f"wcj_lifecycle_{uuid.uuid4().hex[:10]}"
-    _execute_autocommit(pg, f'CREATE DATABASE "{name}" ENCODING \'unicode\' TEMPLATE "{fresh_db_template}"')
-    database = FreshDatabase(name)
-    database.records_before = _json(database.run_python(BUSINESS_RECORDS))
-    yield database
-    _drop(pg, name)
+    with template_copy(fresh_db_template, "wcj_lifecycle") as database:
+        database.records_before = _json(database.run_python(BUSINESS_RECORDS))
+        yield database
 
 
 def test_install_backfills_customers_from_history(lifecycle_db):

@@ -5,26 +5,30 @@ import re
 from pathlib import Path
 
 import polib
+import pytest
 
 from odoo.tools.translate import trans_export
 
-ADDON_NAME = "wholesale_customer_journey"
-I18N = Path(__file__).resolve().parent.parent / ADDON_NAME / "i18n"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ADDON_NAMES = ("wholesale_customer_journey", "wholesale_customer_journey_loyalty")
 
 
-def test_pot_is_up_to_date(env):
+@pytest.mark.parametrize("addon", ADDON_NAMES)
+def test_pot_is_up_to_date(env, addon):
     buffer = io.BytesIO()
-    trans_export(False, [ADDON_NAME], buffer, "po", env.cr)
+    trans_export(False, [addon], buffer, "po", env.cr)
     exported = {entry.msgid for entry in polib.pofile(buffer.getvalue().decode())}
-    committed = {entry.msgid for entry in polib.pofile(str(I18N / f"{ADDON_NAME}.pot"))}
+    committed = {entry.msgid for entry in polib.pofile(str(PROJECT_ROOT / addon / "i18n" / f"{addon}.pot"))}
 
     assert exported - committed == set(), "new strings: export the .pot again"
     assert committed - exported == set(), "strings gone from the code: export the .pot again"
 
 
-def test_dutch_translation_is_complete():
-    template = polib.pofile(str(I18N / f"{ADDON_NAME}.pot"))
-    dutch = polib.pofile(str(I18N / "nl.po"))
+@pytest.mark.parametrize("addon", ADDON_NAMES)
+def test_dutch_translation_is_complete(addon):
+    i18n = PROJECT_ROOT / addon / "i18n"
+    template = polib.pofile(str(i18n / f"{addon}.pot"))
+    dutch = polib.pofile(str(i18n / "nl.po"))
     translated = {entry.msgid for entry in dutch.translated_entries()}
 
     missing = [entry.msgid for entry in template if entry.msgid not in translated]
