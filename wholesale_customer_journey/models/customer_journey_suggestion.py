@@ -150,12 +150,24 @@ class CustomerJourneySuggestion(models.Model):
 
     @api.depends_context("lang")
     @api.depends(
-        "reason", "product_id", "source_product_id", "source_date", "window_days", "confidence", "lift", "interval_days"
+        "reason", "product_id", "source_product_id", "source_date", "window_days", "confidence", "lift", "interval_days",
+        "rule_id.level", "rule_id.antecedent_categ_id", "rule_id.consequent_categ_id",
     )
     def _compute_explanation(self):
         for suggestion in self:
             date = format_date(self.env, suggestion.source_date) if suggestion.source_date else "?"
-            if suggestion.reason == "cross_sell" and not suggestion.confidence:
+            if suggestion.reason == "cross_sell" and suggestion.rule_id.level == "category":
+                suggestion.explanation = _(
+                    "Bought %(bought)s (%(bought_category)s) on %(date)s: customers who buy %(bought_category)s "
+                    "buy %(category)s within %(days)s days, and %(product)s is its best seller",
+                    bought=suggestion.source_product_id.display_name or "?",
+                    bought_category=suggestion.rule_id.antecedent_categ_id.display_name,
+                    date=date,
+                    category=suggestion.rule_id.consequent_categ_id.display_name,
+                    days=suggestion.window_days,
+                    product=suggestion.product_id.display_name or "?",
+                )
+            elif suggestion.reason == "cross_sell" and not suggestion.confidence:
                 # A manual rule has no measures to quote.
                 suggestion.explanation = _(
                     "Bought %(bought)s on %(date)s: the cross-sell rule suggests %(product)s within %(days)s days",
@@ -471,6 +483,8 @@ class CustomerJourneySuggestion(models.Model):
             "reorder": self._insert_reorder_suggestions(params),
             "cross_sell": self._insert_cross_sell_suggestions(params),
         }
+        # After the product rules, so that a product rule explains a product both suggest.
+        counts["cross_sell"] += self._insert_category_suggestions(params)
         self.invalidate_model()
         counts["seconds"] = time.monotonic() - start
         _logger.info(
@@ -551,7 +565,7 @@ class CustomerJourneySuggestion(models.Model):
         first order of A would then inflate it. When several rules suggest the
         same B, the one with the highest lift wins.
         """
-        self.env.cr.execute(
+        return self._insert_cross_sell_candidates(
             SQL(
                 """
                 WITH rules AS (
@@ -586,6 +600,106 @@ class CustomerJourneySuggestion(models.Model):
                               AND b.product_id = r.consequent_product_id)
                   ORDER BY r.company_id, a.partner_id, r.consequent_product_id, r.lift DESC NULLS LAST, r.confidence DESC NULLS LAST, r.id
                 )
+                """,
+                **params,
+            ),
+            params,
+        )
+
+    def _insert_category_suggestions(self, params):
+        """Insert a suggestion per customer whose window of an active category rule is open and who never bought B.
+
+        A category stands for its products and those of its subcategories.
+        The window opens at the customer's first purchase of any product of
+        category A. The suggested product is category B's best seller: the
+        active, saleable product of B that most customers of the company
+        bought, ties by lowest id. The quantity is the rule's typical
+        quantity, at least 1.
+        """
+        self.env.cr.execute(
+            "SELECT 1 FROM customer_journey_cross_sell_rule WHERE active AND level = 'category' LIMIT 1"
+        )
+        if not self.env.cr.fetchone():
+            return 0
+        return self._insert_cross_sell_candidates(
+            SQL(
+                """
+                WITH rules AS (
+                    SELECT r.*, ca.parent_path AS antecedent_path, cb.parent_path AS consequent_path
+                      FROM customer_journey_cross_sell_rule r
+                      JOIN product_category ca ON ca.id = r.antecedent_categ_id
+                      JOIN product_category cb ON cb.id = r.consequent_categ_id
+                     WHERE r.active AND r.level = 'category'
+                ),
+                lines AS MATERIALIZED (
+                    SELECT so.company_id, p.commercial_partner_id AS partner_id, sol.product_id,
+                           pc.parent_path, so.date_order::date AS day
+                      FROM sale_order_line sol
+                      JOIN sale_order so ON so.id = sol.order_id
+                      JOIN res_partner p ON p.id = so.partner_id
+                      JOIN product_product pp ON pp.id = sol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN product_category pc ON pc.id = pt.categ_id
+                     WHERE so.state = 'sale' AND sol.display_type IS NULL AND sol.product_uom_qty > 0
+                       AND so.company_id IN (SELECT company_id FROM rules)
+                       AND p.commercial_partner_id NOT IN %(own_partners)s
+                ),
+                firsts AS (
+                    SELECT DISTINCT ON (r.id, l.partner_id)
+                           r.id AS rule_id, l.partner_id, l.day AS first_day, l.product_id
+                      FROM rules r
+                      JOIN lines l ON l.company_id = r.company_id AND starts_with(l.parent_path, r.antecedent_path)
+                  ORDER BY r.id, l.partner_id, l.day, l.product_id
+                ),
+                best_sellers AS (
+                    SELECT DISTINCT ON (rule_id) rule_id, product_id
+                      FROM (
+                          SELECT r.id AS rule_id, l.product_id, COUNT(DISTINCT l.partner_id) AS customers
+                            FROM rules r
+                            JOIN lines l ON l.company_id = r.company_id
+                                        AND starts_with(l.parent_path, r.consequent_path)
+                            JOIN product_product pp ON pp.id = l.product_id AND pp.active
+                            JOIN product_template pt ON pt.id = pp.product_tmpl_id AND pt.active AND pt.sale_ok
+                        GROUP BY r.id, l.product_id
+                      ) counted
+                  ORDER BY rule_id, customers DESC, product_id
+                ),
+                candidates AS (
+                    SELECT DISTINCT ON (r.company_id, a.partner_id, b.product_id)
+                           r.company_id, a.partner_id, b.product_id, r.id AS rule_id,
+                           a.product_id AS antecedent_product_id, a.first_day, r.window_days, r.confidence,
+                           r.lift, GREATEST(r.median_quantity, 1) AS quantity,
+                           GREATEST(a.first_day + ROUND(COALESCE(r.median_delay, 0))::integer, %(today)s::date)
+                               AS due_date
+                      FROM rules r
+                      JOIN firsts a ON a.rule_id = r.id
+                      JOIN best_sellers b ON b.rule_id = r.id
+                     WHERE a.first_day BETWEEN %(today)s::date - r.window_days AND %(today)s
+                       AND NOT EXISTS (
+                           SELECT FROM lines l
+                            WHERE l.company_id = r.company_id AND l.partner_id = a.partner_id
+                              AND starts_with(l.parent_path, r.consequent_path))
+                  ORDER BY r.company_id, a.partner_id, b.product_id, r.lift DESC NULLS LAST,
+                           r.confidence DESC NULLS LAST, r.id
+                )
+                """,
+                **params,
+            ),
+            params,
+        )
+
+    def _insert_cross_sell_candidates(self, with_candidates, params):
+        """Insert the rows of the ``candidates`` query as new cross-sell suggestions, and return how many.
+
+        ``with_candidates`` is a WITH clause that ends with a query named
+        candidates. Inactive customers, archived or unsaleable products and
+        products the customer closed within Do Not Repeat For are left out,
+        and an open suggestion for the same product wins.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                %(with_candidates)s
                 INSERT INTO customer_journey_suggestion
                        (company_id, partner_id, product_id, quantity, reason, rule_id, source_product_id,
                         source_date, window_days, confidence, lift, due_date, state, user_id,
@@ -604,6 +718,7 @@ class CustomerJourneySuggestion(models.Model):
                           AND s.state IN ('dismissed', 'expired', 'converted'))
                 ON CONFLICT DO NOTHING
                 """,
+                with_candidates=with_candidates,
                 **params,
             )
         )

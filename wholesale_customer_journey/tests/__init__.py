@@ -18,3 +18,4 @@ from . import test_info_mail_batch
 from . import test_analysis
 from . import test_reorder_cycles
 from . import test_suggestions
+from . import test_category_suggestions
