@@ -5,6 +5,8 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date, split_every
@@ -770,9 +772,11 @@ class CustomerJourneySuggestion(models.Model):
             try:
                 with self.env.cr.savepoint():
                     planned += len(suggestions._follow_up(mode))
-            except UserError as error:
+            except (UserError, psycopg2.errors.SerializationFailure) as error:
                 # ValidationError and AccessError are UserErrors too: an archived product or a
-                # customer's invalid data stops its batch, not the night.
+                # customer's invalid data stops its batch, not the night. A user who follows up the
+                # same suggestions at the same time makes the batch fail to serialize: the next run
+                # takes it up again.
                 _logger.error(
                     "Suggestions: follow-up failed for customers %s, their suggestions stay new: %s", batch, error
                 )

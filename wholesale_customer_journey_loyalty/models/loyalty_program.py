@@ -15,7 +15,7 @@ class LoyaltyProgram(models.Model):
     def _journey_check_offer(self, company, field_label):
         """Raise unless the program in ``self`` (zero or one) may be offered with suggestions of ``company``.
 
-        :param field_label: the label of the field that holds the program, for the message
+        :param field_label: the label of the field that contains the program, for the message
         :raise ValidationError: naming the field, the program and the fix
         """
         if not self:
@@ -25,7 +25,7 @@ class LoyaltyProgram(models.Model):
             types = dict(self._fields["program_type"]._description_selection(self.env))
             raise ValidationError(
                 _(
-                    "%(field)s: program %(program)s is a %(type)s program, which a suggestion cannot offer. "
+                    "%(field)s: program %(program)s is of type %(type)s, which a suggestion cannot offer. "
                     "Choose a coupons, next order coupons, discount code, promotion or buy X get Y program.",
                     field=field_label,
                     program=self.name,
@@ -43,6 +43,28 @@ class LoyaltyProgram(models.Model):
                     company=company.name,
                 )
             )
+
+    def _journey_is_available(self, partner, company, today):
+        """Return whether the customer ``partner`` can use the program in ``self`` (zero or one) on a sales order today.
+
+        The program must still be of a type a suggestion offers and of
+        ``company`` or shared, active, for sales, started and not ended,
+        under its usage limit, and open to the customer's pricelist.
+        """
+        program = self.sudo()
+        if not program or not program.active or not program.sale_ok:
+            return False
+        # The program may have changed since a rule or the company named it.
+        if program.program_type not in OFFER_PROGRAM_TYPES or program.company_id not in (company, company.browse()):
+            return False
+        if (program.date_from and program.date_from > today) or (program.date_to and program.date_to < today):
+            return False
+        if program.limit_usage and program.total_order_count >= program.max_usage:
+            return False
+        if program.pricelist_ids:
+            pricelist = partner.with_company(company).sudo().property_product_pricelist
+            return pricelist in program.pricelist_ids
+        return True
 
     def _journey_offer_code(self):
         """Return the code that triggers the program in ``self`` (zero or one), or False when it applies by itself."""

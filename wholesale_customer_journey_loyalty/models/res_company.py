@@ -5,6 +5,8 @@ from odoo.exceptions import ValidationError
 from .loyalty_program import OFFER_PROGRAM_TYPES
 
 DEFAULT_COUPON_VALIDITY_DAYS = 30
+# Ten years: a longer validity is no offer for one product, and dates would overflow.
+MAX_COUPON_VALIDITY_DAYS = 3650
 
 
 class ResCompany(models.Model):
@@ -32,10 +34,10 @@ class ResCompany(models.Model):
     @api.constrains("journey_coupon_validity_days")
     def _check_journey_coupon_validity_days(self):
         for company in self:
-            if company.journey_coupon_validity_days < 1:
+            if not 1 <= company.journey_coupon_validity_days <= MAX_COUPON_VALIDITY_DAYS:
                 raise ValidationError(
                     _(
-                        "Coupon Validity (Days) of %(company)s is %(days)s: enter 1 day or more.",
+                        "Coupon Validity (Days) of %(company)s is %(days)s: enter 1 to 3650 days.",
                         company=company.name,
                         days=company.journey_coupon_validity_days,
                     )

@@ -10,74 +10,14 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.wholesale_customer_journey.tests.common import JourneyCase
 
 from ..models.customer_journey_suggestion import CustomerJourneySuggestion
-
-TODAY = fields.Date.to_date("2026-11-30")
-
+from .common import TODAY, OfferCase
 
 @tagged("post_install", "-at_install")
-class TestSuggestionOffers(JourneyCase):
+class TestSuggestionOffers(OfferCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Suggestion = cls.env["customer.journey.suggestion"]
         cls.Rule = cls.env["customer.journey.cross.sell.rule"]
-        cls.Program = cls.env["loyalty.program"]
-        cls.customer.write({"user_id": cls.user_salesman.id, "email": "inkoop@delinde.example"})
-        cls.pot = cls.env["product.product"].create({"name": "Glazed pot 40 cm", "type": "consu", "list_price": 30.0})
-        cls.saucer = cls.env["product.product"].create({"name": "Saucer 40 cm", "type": "consu", "list_price": 4.0})
-
-        cls.coupons = cls.Program.create(
-            {
-                "name": "Saucer coupon",
-                "program_type": "coupons",
-                "trigger": "with_code",
-                "applies_on": "current",
-                "rule_ids": [Command.clear(), Command.create({"reward_point_mode": "order", "reward_point_amount": 1})],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount": 10,
-                            "discount_mode": "percent",
-                            "discount_applicability": "order",
-                            "required_points": 1,
-                        }
-                    ),
-                ],
-            }
-        )
-        cls.promo_code = cls.Program.create(
-            {
-                "name": "Spring code",
-                "program_type": "promo_code",
-                "trigger": "with_code",
-                "rule_ids": [Command.clear(), Command.create({"mode": "with_code", "code": "LENTE5"})],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {"reward_type": "discount", "discount": 5, "discount_mode": "percent",
-                         "discount_applicability": "order"}
-                    ),
-                ],
-            }
-        )
-        cls.promotion = cls.Program.create(
-            {
-                "name": "Autumn promotion",
-                "program_type": "promotion",
-                "trigger": "auto",
-                "date_to": TODAY + timedelta(days=60),
-                "rule_ids": [Command.clear(), Command.create({"reward_point_mode": "order", "reward_point_amount": 1})],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {"reward_type": "discount", "discount": 3, "discount_mode": "percent",
-                         "discount_applicability": "order", "required_points": 1}
-                    ),
-                ],
-            }
-        )
         cls.gift_card = cls.Program.create({"name": "Gift card", "program_type": "gift_card"})
 
         cls.rule = cls.Rule.create(
@@ -93,12 +33,6 @@ class TestSuggestionOffers(JourneyCase):
             }
         )
 
-        params = cls.env["ir.config_parameter"].sudo()
-        for key in ("reorder_days", "expiry_days", "block_days", "follow_up"):
-            params.set_param(f"wholesale_customer_journey.suggestion_{key}", False)
-
-    def _set_follow_up(self, mode):
-        self.env["ir.config_parameter"].sudo().set_param("wholesale_customer_journey.suggestion_follow_up", mode)
 
     def _generate(self, program=None):
         """Confirm a pot order five days before TODAY and generate: one saucer suggestion, due TODAY + 5."""
@@ -202,7 +136,7 @@ class TestSuggestionOffers(JourneyCase):
             suggestion._issue_coupons()
 
         self.assertFalse(suggestion.coupon_id)
-        self.assertIn("archived or has ended", logger.info.call_args_list[0].args[0])
+        self.assertIn("archived, not started, ended", logger.info.call_args_list[0].args[0])
         self.assertEqual(suggestion.with_context(lang="en_US")._get_offer_text(), "")
 
     def test_customer_shares_coupon_per_program(self):
@@ -308,7 +242,7 @@ class TestSuggestionOffers(JourneyCase):
     # ------------------------------------------------------------
 
     def test_program_type_and_company_checked(self):
-        with self.assertRaisesRegex(ValidationError, "Suggestion Offer: program Gift card is a Gift Card program"):
+        with self.assertRaisesRegex(ValidationError, "Suggestion Offer: program Gift card is of type Gift Card"):
             self.company.journey_suggestion_program_id = self.gift_card
         with self.assertRaisesRegex(ValidationError, "Offer: program Gift card"):
             self.rule.loyalty_program_id = self.gift_card
@@ -316,8 +250,38 @@ class TestSuggestionOffers(JourneyCase):
         self.coupons.company_id = other_company
         with self.assertRaisesRegex(ValidationError, "belongs to company Groothandel Noord"):
             self.rule.loyalty_program_id = self.coupons
-        with self.assertRaisesRegex(ValidationError, "Coupon Validity \\(Days\\).*enter 1 day or more"):
-            self.company.journey_coupon_validity_days = 0
+        for days in (0, 3651):
+            with self.assertRaisesRegex(ValidationError, "Coupon Validity \\(Days\\).*enter 1 to 3650 days"):
+                self.company.journey_coupon_validity_days = days
+
+    def test_program_changed_later_not_offered(self):
+        suggestion = self._generate(self.promo_code)
+        self.assertTrue(suggestion.with_context(lang="en_US")._get_offer_text())
+        # A program changed after the rule named it is checked again where it is used.
+        self.promo_code.program_type = "loyalty"
+        self.assertEqual(suggestion.with_context(lang="en_US")._get_offer_text(), "")
+
+        other = self.Suggestion.create(
+            {"partner_id": self.customer.id, "product_id": self.pot.id, "reason": "reorder",
+             "loyalty_program_id": self.coupons.id}
+        )
+        self.coupons.company_id = self.env["res.company"].create({"name": "Groothandel Oost"})
+        with self.assertRaisesRegex(UserError, "No coupon for .*of another company"):
+            other.action_issue_coupon()
+        self.assertFalse(other.coupon_id)
+
+    def test_coupon_worth_one_reward(self):
+        self.coupons.reward_ids = [
+            Command.create(
+                {"reward_type": "discount", "discount": 20, "discount_mode": "percent",
+                 "discount_applicability": "order", "required_points": 3}
+            )
+        ]
+        suggestion = self._generate(self.coupons)
+
+        suggestion.action_issue_coupon()
+
+        self.assertEqual(suggestion.coupon_id.points, 1, "the points of the cheapest reward, so one use")
 
     def test_only_managers_change_offer(self):
         suggestion = self._generate()
