@@ -24,7 +24,9 @@ For each size, in the same process, it times:
   same support, confidence and lift, in a child process: its wall time
   (reading the baskets included) and its peak memory.
 
-On the real file it prints the ten strongest product rules. With
+On the real file it prints the ten strongest product rules, then refreshes
+the re-order cycles and times the suggestion generation twice on the rules
+just mined (the second run adds nothing). With
 ``--families``, every product is filed under a product category named after
 its kind, from a keyword list over its name. The category rules are then
 mined too, and it prints the ten strongest of them. ``--reuse`` keeps the databases
@@ -393,7 +395,8 @@ def measure(db, label, families, top, fpgrowth_timeout):
         for level in top:
             env.cr.execute(TOP_SQL, (level,))
             tops[level] = env.cr.fetchall()
-        # Every size mines from an empty rule table: roll the rules back.
+        generation = measure_generation(env) if top else None
+        # Every size mines from an empty rule table: roll the rules and suggestions back.
         env.cr.rollback()
     if fpgrowth_timeout:
         fp = run_fpgrowth(db, since, own_ids, thresholds, fpgrowth_timeout)
@@ -402,8 +405,28 @@ def measure(db, label, families, top, fpgrowth_timeout):
     return {
         "label": label, "lines": lines, "groups": groups, "floor": floor, "mining": mining, "counts": counts,
         "levels": levels, "backend_peak": backend_peak, "python_peak": python_peak, "peak_reset": reset,
-        "fpgrowth": fp, "top": tops,
+        "fpgrowth": fp, "top": tops, "generation": generation,
     }
+
+
+def measure_generation(env):
+    """Refresh the re-order cycles, then time the suggestion generation twice on the rules just mined.
+
+    :return: list of (seconds, counts) per run; the second run adds nothing
+    """
+    env["customer.journey.reorder.cycle"]._refresh_cycles(today=AS_OF)
+    Suggestion = env["customer.journey.suggestion"]
+    runs = []
+    for _run in range(2):
+        started = time.monotonic()
+        counts = Suggestion._generate_suggestions(today=AS_OF)
+        runs.append((time.monotonic() - started, counts))
+    env.cr.execute(
+        "SELECT COUNT(*) FROM customer_journey_suggestion s JOIN customer_journey_cross_sell_rule r ON r.id = s.rule_id "
+        "WHERE r.level = 'category'"
+    )
+    runs[0][1]["from_category_rules"] = env.cr.fetchone()[0]
+    return runs
 
 
 def print_rules(title, rows):
@@ -466,6 +489,11 @@ def main():
         print(f"{label}: {result['lines']} lines, floor {result['floor']:.2f} s, mining {result['mining']:.1f} s, "
               f"{result['counts']['rules']} rules {result['levels']}, fpgrowth "
               f"{fp.get('seconds', float('nan')):.1f} s {fp.get('rules', fp.get('error'))} rules", flush=True)
+        for run, (seconds, counts) in enumerate(result["generation"] or (), start=1):
+            print(f"{label}: suggestion generation run {run}: {seconds:.2f} s, {counts['reorder']} re-order and "
+                  f"{counts['cross_sell']} cross-sell suggestions"
+                  + (f" ({counts['from_category_rules']} from category rules)" if "from_category_rules" in counts else ""),
+                  flush=True)
         if not options.keep_db and db != options.db:
             drop(db)
 

@@ -448,6 +448,9 @@ class CustomerJourneyCrossSellRule(models.Model):
                 "Cross-sell rules: %s pairs pass the thresholds, %.1f s", counts["pairs"], time.monotonic() - start
             )
             counts.update(self._mining_replace_rules(company_ids))
+            # Thousands of rules may have come or gone: the suggestion generation plans its joins
+            # on these statistics.
+            cr.execute("ANALYZE customer_journey_cross_sell_rule")
         self.invalidate_model()
         counts["seconds"] = time.monotonic() - start
         _logger.info(

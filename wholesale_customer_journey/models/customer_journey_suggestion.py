@@ -471,6 +471,12 @@ class CustomerJourneySuggestion(models.Model):
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [GENERATION_LOCK])
         if not self.env.cr.fetchone()[0]:
             raise UserError(_("The suggestions are being generated already: try again when that run is over."))
+        # Fresh statistics: with those of empty tables, PostgreSQL plans the inserts as nested loops.
+        # On the Online Retail file the cross-sell insert then took more than 180 s instead of 2.7 s,
+        # and a second run 67 s instead of a few.
+        self.env.cr.execute(
+            "ANALYZE customer_journey_cross_sell_rule, customer_journey_reorder_cycle, customer_journey_suggestion"
+        )
         params = {
             "today": today,
             "open": OPEN_STATES,
@@ -653,6 +659,11 @@ class CustomerJourneySuggestion(models.Model):
                       JOIN lines l ON l.company_id = r.company_id AND starts_with(l.parent_path, r.antecedent_path)
                   ORDER BY r.id, l.partner_id, l.day, l.product_id
                 ),
+                bought_consequent AS (
+                    SELECT DISTINCT r.id AS rule_id, l.partner_id
+                      FROM rules r
+                      JOIN lines l ON l.company_id = r.company_id AND starts_with(l.parent_path, r.consequent_path)
+                ),
                 best_sellers AS (
                     SELECT DISTINCT ON (rule_id) rule_id, product_id
                       FROM (
@@ -678,9 +689,7 @@ class CustomerJourneySuggestion(models.Model):
                       JOIN best_sellers b ON b.rule_id = r.id
                      WHERE a.first_day BETWEEN %(today)s::date - r.window_days AND %(today)s
                        AND NOT EXISTS (
-                           SELECT FROM lines l
-                            WHERE l.company_id = r.company_id AND l.partner_id = a.partner_id
-                              AND starts_with(l.parent_path, r.consequent_path))
+                           SELECT FROM bought_consequent c WHERE c.rule_id = r.id AND c.partner_id = a.partner_id)
                   ORDER BY r.company_id, a.partner_id, b.product_id, r.lift DESC NULLS LAST,
                            r.confidence DESC NULLS LAST, r.id
                 )
