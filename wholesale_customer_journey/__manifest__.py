@@ -53,6 +53,8 @@
         # After the interests and campaigns: its rules and interests use their customers and leads.
         "demo/customer_journey_info_demo.xml",
         "demo/customer_journey_cross_sell_demo.xml",
+        # After the journeys are dated: it imports sales history dated on its own, then refreshes the cycles.
+        "demo/customer_journey_reorder_demo.xml",
         # Last: its segments store their members once every demo customer has its stage.
         "demo/customer_journey_segment_demo.xml",
     ],

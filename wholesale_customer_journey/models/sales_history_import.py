@@ -1,8 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import csv
+import io
 import json
 import logging
 import time
-from datetime import timezone
+from datetime import datetime, time as day_time, timedelta, timezone
 
 import pytz
 
@@ -199,6 +201,47 @@ class CustomerJourneySalesImport(models.AbstractModel):
         stats["seconds"] = round(time.monotonic() - started, 1)
         importer._end_batch(commit, progress, stats)
         _logger.info("Sales history imported: %s", stats)
+        return stats
+
+    @api.model
+    def _journey_demo_import_reorders(self, purchases):
+        """Import repeat purchases of demo customers as sales history, dated back from today, and refresh the cycles.
+
+        Demo data only. The customers are found by their reference, HIST-
+        followed by the customer id, and the products by internal reference,
+        as a real import finds them.
+
+        :param purchases: list of [customer id, country, stock code, unit
+            price, [[days before today, quantity], ...]]
+        :return: the import's counts
+        """
+        today = fields.Date.context_today(self)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"])
+        for customer, country, code, price, days_and_quantities in purchases:
+            for days, quantity in days_and_quantities:
+                moment = datetime.combine(today - timedelta(days=days), day_time(10))
+                writer.writerow(
+                    [f"DEMO-{customer}-{days}", code, quantity, moment.strftime("%Y-%m-%d %H:%M"), price, customer,
+                     country]
+                )
+        stats = self._import_sales_history(buffer.getvalue().encode())
+        # Demo data of this module: uninstalling it removes the orders before their customers.
+        orders = self.env["sale.order"].search([("journey_import_ref", "=like", "DEMO-%")])
+        self.env["ir.model.data"].create(
+            [
+                {
+                    "module": "wholesale_customer_journey",
+                    "name": "demo_reorder_order_" + order.journey_import_ref.lower().replace("-", "_"),
+                    "model": "sale.order",
+                    "res_id": order.id,
+                    "noupdate": True,
+                }
+                for order in orders
+            ]
+        )
+        self.env["customer.journey.reorder.cycle"]._refresh_cycles(today=today)
         return stats
 
     @api.model

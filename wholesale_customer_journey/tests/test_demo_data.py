@@ -29,7 +29,9 @@ class TestDemoData(TransactionCase):
         # The xmlids are written while the demo data loads, and are not moved back in time.
         cls.install_time = min(demo_xmlids.mapped("create_date"))
         partners = cls.env["res.partner"].browse(demo_xmlids.mapped("res_id"))
-        cls.customers = partners.filtered("journey_is_company")
+        # The demo writes these journeys itself; those of the imported customers come from their
+        # sales history (see TestDemoReorderCycles).
+        cls.customers = partners.filtered(lambda p: p.journey_is_company and not (p.ref or "").startswith("HIST-"))
         cls.journey_customers = cls.customers.filtered("journey_stage_id")
         cls.env["ir.config_parameter"].set_param("wholesale_customer_journey.stuck_days", DEFAULT_STUCK_DAYS)
 
@@ -427,3 +429,45 @@ class TestDemoInfoRules(TransactionCase, MockEmail):
         stage = self.env.ref(f"{MODULE}.stage_conversion")
 
         self.assertEqual(self.env.ref("base.main_company").journey_handoff_stage_id, stage)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoReorderCycles(TransactionCase):
+    """Two demo customers come from the sales-history import, with a regular and an irregular cycle."""
+
+    def test_regular_cycle_due_today(self):
+        customer = self.env.ref("wholesale_customer_journey.demo_partner_groene_vinger")
+        soil = self.env.ref("wholesale_customer_journey.demo_product_potting_soil")
+        cycle = self.env["customer.journey.reorder.cycle"].search(
+            [("partner_id", "=", customer.id), ("product_id", "=", soil.id)]
+        )
+
+        self.assertEqual(len(cycle), 1)
+        self.assertTrue(cycle.regular)
+        self.assertEqual(cycle.median_interval, 28)
+        self.assertEqual(cycle.typical_quantity, 4)
+        self.assertEqual(cycle.next_date, fields.Date.context_today(cycle))
+        self.assertGreaterEqual(customer.journey_stage_id.sequence,
+                                self.env.ref("wholesale_customer_journey.stage_conversion").sequence)
+
+    def test_irregular_cycle_marked(self):
+        customer = self.env.ref("wholesale_customer_journey.demo_partner_van_dam")
+        paper = self.env.ref("wholesale_customer_journey.demo_product_wrapping_paper")
+        cycle = self.env["customer.journey.reorder.cycle"].search(
+            [("partner_id", "=", customer.id), ("product_id", "=", paper.id)]
+        )
+
+        self.assertEqual(len(cycle), 1)
+        self.assertFalse(cycle.regular)
+
+    def test_generate_now_suggests_reorder(self):
+        customer = self.env.ref("wholesale_customer_journey.demo_partner_groene_vinger")
+        soil = self.env.ref("wholesale_customer_journey.demo_product_potting_soil")
+
+        self.env["customer.journey.suggestion"]._generate_suggestions()
+
+        suggestion = self.env["customer.journey.suggestion"].search(
+            [("partner_id", "=", customer.id), ("reason", "=", "reorder")]
+        )
+        self.assertEqual(suggestion.product_id, soil)
+        self.assertEqual(suggestion.quantity, 4)
