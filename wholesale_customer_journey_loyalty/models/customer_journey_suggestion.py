@@ -376,7 +376,8 @@ class CustomerJourneySuggestion(models.Model):
         return super()._send_mails()
 
     def _plan_activities(self, default_user=None):
-        self._issue_coupons()
+        # A suggestion without anyone to follow it up gets no activity, so no coupon either.
+        self.filtered(lambda s: s.user_id or default_user)._issue_coupons()
         return super()._plan_activities(default_user=default_user)
 
     def _create_quotations(self):

@@ -162,6 +162,16 @@ class TestSuggestionOffers(OfferCase):
         later.action_issue_coupon()
         self.assertNotEqual(later.coupon_id, suggestion.coupon_id, "a used coupon is not handed out again")
 
+    def test_no_salesperson_no_coupon(self):
+        self.customer.user_id = False
+        suggestion = self._generate(self.coupons)
+        self._set_follow_up("activity")
+
+        self.Suggestion._follow_up_new()
+
+        self.assertFalse(suggestion.activity_id)
+        self.assertFalse(suggestion.coupon_id, "nobody follows it up, so no coupon waits unused")
+
     def test_activity_note_names_coupon(self):
         suggestion = self._generate(self.coupons)
         self._set_follow_up("activity")
