@@ -14,3 +14,22 @@ def test_launcher_loads_addon():
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--database" in result.stdout
+
+
+def test_unknown_salesperson_rejected(env, tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "invoice,stock_code,quantity,invoice_date,unit_price,customer_id\n"
+        "900001,900A,6,2011-01-02 08:26:00,2.55,90001\n",
+        encoding="utf-8",
+    )
+
+    result = subprocess.run(
+        [sys.executable, str(LAUNCHER), "--database", env.cr.dbname, "--salesperson", "nobody_here", str(history)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "--salesperson nobody_here: no internal user has this login" in result.stderr

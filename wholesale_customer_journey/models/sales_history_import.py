@@ -118,6 +118,7 @@ class CustomerJourneySalesImport(models.AbstractModel):
         tz=None,
         on_skip=None,
         decimal_separator=DEFAULT_DECIMAL_SEPARATOR,
+        salesperson=None,
     ):
         """Import a sales-history CSV file and return the stats of the import.
 
@@ -132,6 +133,9 @@ class CustomerJourneySalesImport(models.AbstractModel):
         :param tz: time zone of the invoice dates without offset, by default
             the user's time zone, else UTC
         :param on_skip: called with each skipped ``SalesLine``, in file order
+        :param salesperson: ``res.users`` record that becomes the salesperson
+            of the customers the import creates; customers found by their
+            reference keep theirs
         :param date_format, decimal_separator: see ``SalesHistoryReader``
         :return: dict of counts, see ``_new_stats``
         """
@@ -177,6 +181,7 @@ class CustomerJourneySalesImport(models.AbstractModel):
             "countries": importer._country_ids_by_name(),
             "tz": pytz.timezone(tz or self.env.user.tz or "UTC"),
             "reader": reader,
+            "salesperson_id": salesperson.id if salesperson else False,
         }
         partner_ids = set()
         touchpoint_partner_ids = set()
@@ -402,6 +407,7 @@ class CustomerJourneySalesImport(models.AbstractModel):
                         "is_company": True,
                         "customer_rank": 1,
                         "country_id": self._country_id(countries.get(customer), cache),
+                        "user_id": cache.get("salesperson_id") or False,
                     }
                     for customer in to_create
                 ]

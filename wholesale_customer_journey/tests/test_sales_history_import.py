@@ -331,10 +331,29 @@ class TestSalesHistoryImportWizard(TransactionCase):
         self.assertTrue(report[2].startswith("5,no_customer,"))
         self.assertEqual(wizard.skip_report_name, "history_skipped_lines.csv")
 
+    def test_salesperson_of_new_customers(self):
+        seller = self.env["res.users"].create({"name": "Els Verkoop", "login": "els_import"})
+        keeper = self.env["res.users"].create({"name": "Koen Klant", "login": "koen_import"})
+        existing = self.env["res.partner"].create(
+            {"name": "Existing Shop", "ref": "HIST-90001", "is_company": True, "user_id": keeper.id}
+        )
+        wizard = self._wizard(
+            "900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE",
+            "900002,900B,RED HEART,3,2011-01-03 09:00:00,1.25,90002,RSA",
+            user_id=seller.id,
+        )
+
+        wizard.action_import()
+
+        new_customer = self.env["res.partner"].search([("ref", "=", "HIST-90002")])
+        self.assertEqual(new_customer.user_id, seller)
+        self.assertEqual(existing.user_id, keeper, "a customer found by its reference keeps its salesperson")
+
     def test_wizard_defaults(self):
         wizard = self._wizard("900001,900A,WHITE HEART,6,2011-01-02 08:26:00,2.55,90001,EIRE")
         self.assertEqual(wizard.decimal_separator, ".")
         self.assertEqual(wizard.date_format, "iso")
+        self.assertFalse(wizard.user_id, "no salesperson unless chosen")
 
     def test_decimal_comma_and_day_first_dates(self):
         wizard = self._wizard(

@@ -116,6 +116,11 @@ def build_parser():
         help="comma-separated stock codes that are not products, * matches any text "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--salesperson",
+        metavar="LOGIN",
+        help="login of the internal user who becomes the salesperson of the customers the import creates",
+    )
     parser.add_argument("--skip-report", metavar="CSV", help="write every skipped line with its reason to this file")
     parser.add_argument(
         "--log-level",
@@ -224,6 +229,18 @@ def run_import(options, mapping):
     try:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            salesperson = None
+            if options.salesperson:
+                salesperson = env["res.users"].search(
+                    [("login", "=", options.salesperson), ("share", "=", False)], limit=1
+                )
+                if not salesperson:
+                    print(
+                        "error: --salesperson %s: no internal user has this login. Use the login of an "
+                        "active internal user." % options.salesperson,
+                        file=sys.stderr,
+                    )
+                    return 1
             try:
                 stats = env[IMPORT_MODEL]._import_sales_history(
                     options.file,
@@ -239,6 +256,7 @@ def run_import(options, mapping):
                     decimal_separator=DECIMAL_SEPARATORS[options.decimal_separator],
                     tz=options.tz,
                     on_skip=SkipReport(report_file, keep=0) if report_file else None,
+                    salesperson=salesperson,
                 )
             except UserError as error:
                 cr.rollback()

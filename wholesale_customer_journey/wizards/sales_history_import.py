@@ -108,6 +108,13 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
         help="Comma-separated stock codes of postage, fees, discounts and other lines that "
         "are not products. * matches any text, and case does not matter.",
     )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson of New Customers",
+        domain=[("share", "=", False)],
+        help="The customers that the import creates get this salesperson, so that the follow-up of their "
+        "suggestions reaches someone. Customers found by their reference keep theirs. Empty: no salesperson.",
+    )
     result_html = fields.Html(string="Result", readonly=True, sanitize=True)
     skip_report = fields.Binary(string="Skipped Lines Report", readonly=True, attachment=True)
     skip_report_name = fields.Char(string="Skipped Lines File Name")
@@ -150,6 +157,7 @@ class CustomerJourneySalesImportWizard(models.TransientModel):
                 decimal_separator=self.decimal_separator,
                 tz=self.tz,
                 on_skip=report,
+                salesperson=self.user_id,
             )
             report_file.seek(0)
             report_data = report_file.read().encode("utf-8")
