@@ -173,6 +173,10 @@ class CustomerJourneyCrossSellRule(models.Model):
                     raise ValidationError(
                         _("Bought Product and Then Product are the same: choose another Then Product.")
                     )
+                if rule.antecedent_categ_id or rule.consequent_categ_id:
+                    raise ValidationError(
+                        _("A product rule names no category: clear Bought Category and Then Category.")
+                    )
             else:
                 if not rule.antecedent_categ_id or not rule.consequent_categ_id:
                     raise ValidationError(
@@ -181,6 +185,20 @@ class CustomerJourneyCrossSellRule(models.Model):
                 if rule.antecedent_categ_id == rule.consequent_categ_id:
                     raise ValidationError(
                         _("Bought Category and Then Category are the same: choose another Then Category.")
+                    )
+                if rule.antecedent_product_id or rule.consequent_product_id:
+                    raise ValidationError(
+                        _("A category rule names no product: clear Bought Product and Then Product.")
+                    )
+                if rule.antecedent_categ_id.parent_path.startswith(rule.consequent_categ_id.parent_path):
+                    raise ValidationError(
+                        _(
+                            "Bought Category %(bought)s lies within Then Category %(then)s: every buyer of the "
+                            "first has bought from the second, so the rule would never suggest anything. Choose "
+                            "another Then Category.",
+                            bought=rule.antecedent_categ_id.display_name,
+                            then=rule.consequent_categ_id.display_name,
+                        )
                     )
 
     @api.constrains("window_days", "median_quantity", "median_quantity_ratio")
@@ -728,7 +746,7 @@ class CustomerJourneyCrossSellRule(models.Model):
         _logger.info("Cross-sell rules: end")
         return counts
 
-    @api.model
+    # No @api.model: a list header button passes the selected ids, none or some, which the run ignores.
     def action_mine_rules(self):
         """Mine the rules now, from the list's Mine Now button."""
         if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+import math
 import threading
 import time
 from datetime import timedelta
@@ -94,7 +95,7 @@ class CustomerJourneyReorderCycle(models.Model):
         except ValueError:
             _logger.warning("Re-order cycles: invalid system parameter, the defaults are used")
             return DEFAULT_HORIZON_DAYS, DEFAULT_MAX_SPREAD
-        if not 1 <= horizon <= MAX_DAYS or max_spread < 0:
+        if not 1 <= horizon <= MAX_DAYS or not 0 <= max_spread < math.inf:
             _logger.warning(
                 "Re-order cycles: horizon %s or maximum spread %s out of range, the defaults are used",
                 horizon, max_spread,
@@ -200,7 +201,7 @@ class CustomerJourneyReorderCycle(models.Model):
         _logger.info("Re-order cycles: end, %s cycles", count)
         return count
 
-    @api.model
+    # No @api.model: a list header button passes the selected ids, none or some, which the run ignores.
     def action_refresh_cycles(self):
         """Refresh the cycles now, from the list's Refresh button."""
         if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):

@@ -49,7 +49,9 @@ class CustomerJourneySuggestion(models.Model):
     - accepted: added to an order, or accepted by hand;
     - converted: a confirmed order of the customer contains the product;
     - dismissed: by a user;
-    - expired: its due date passed by more than Expire After (Days).
+    - expired: its due date passed by more than Expire After (Days), its
+      product is no longer on sale, or, for a category rule, the customer
+      bought a product of the rule's Then Category.
 
     The first four are open. A customer has at most one open suggestion per
     product and company, which a partial unique index enforces.
@@ -334,7 +336,22 @@ class CustomerJourneySuggestion(models.Model):
         to_quote = self.filtered(lambda s: s.order_id.state not in ("draft", "sent"))
         if not to_quote:
             raise UserError(_("The selected suggestions are already on a quotation: open it from the Order field."))
-        orders = to_quote._create_quotations()
+        try:
+            with self.env.cr.savepoint():
+                orders = to_quote._create_quotations()
+        except AccessError:
+            # Sales users limited to their own documents may not fill another salesperson's quotation.
+            others = to_quote.filtered(lambda s: s.user_id and s.user_id != self.env.user)
+            if not others:
+                raise
+            raise AccessError(
+                _(
+                    "The quotation for %(customer)s would belong to salesperson %(salesperson)s, and your access "
+                    "covers your own quotations only. Ask %(salesperson)s or a Sales administrator to create it.",
+                    customer=others[0].partner_id.display_name,
+                    salesperson=others[0].user_id.name,
+                )
+            ) from None
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_quotations_with_onboarding")
         if len(orders) == 1:
             action.update(views=[(False, "form")], view_mode="form", res_id=orders.id)
@@ -379,7 +396,7 @@ class CustomerJourneySuggestion(models.Model):
         self.write({"state": "accepted", "order_id": order.id})
         return True
 
-    @api.model
+    # No @api.model: a list header button passes the selected ids, none or some, which the run ignores.
     def action_generate_suggestions(self):
         """Generate and follow up the suggestions now, as the nightly job does, from the list's Generate Now button."""
         if not self.env.user.has_group("wholesale_customer_journey.group_journey_manager"):
@@ -509,7 +526,29 @@ class CustomerJourneySuggestion(models.Model):
                 UPDATE customer_journey_suggestion
                    SET state = 'expired', date_closed = %(today)s, write_uid = %(uid)s,
                        write_date = NOW() AT TIME ZONE 'UTC'
-                 WHERE state IN %(open)s AND due_date < %(expired_before)s
+                 WHERE state IN %(open)s
+                   AND (
+                       due_date < %(expired_before)s
+                       -- A product no longer on sale cannot be offered.
+                       OR product_id IN (
+                           SELECT pp.id FROM product_product pp
+                             JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                            WHERE NOT (pp.active AND pt.active AND pt.sale_ok))
+                       -- A category rule's suggestion is answered once the customer buys any product of
+                       -- its Then Category.
+                       OR id IN (
+                           SELECT s.id
+                             FROM customer_journey_suggestion s
+                             JOIN customer_journey_cross_sell_rule r ON r.id = s.rule_id AND r.level = 'category'
+                             JOIN product_category cb ON cb.id = r.consequent_categ_id
+                             JOIN sale_order so ON so.company_id = s.company_id AND so.state = 'sale'
+                             JOIN res_partner p ON p.id = so.partner_id AND p.commercial_partner_id = s.partner_id
+                             JOIN sale_order_line sol ON sol.order_id = so.id AND sol.product_uom_qty > 0
+                             JOIN product_product pp ON pp.id = sol.product_id
+                             JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                             JOIN product_category pc ON pc.id = pt.categ_id
+                            WHERE s.state IN %(open)s AND starts_with(pc.parent_path, cb.parent_path))
+                   )
                    -- One on an open quotation waits for that quotation to be confirmed or cancelled.
                    AND NOT (state = 'accepted' AND order_id IN (
                        SELECT id FROM sale_order WHERE state IN ('draft', 'sent')))
@@ -690,6 +729,10 @@ class CustomerJourneySuggestion(models.Model):
                      WHERE a.first_day BETWEEN %(today)s::date - r.window_days AND %(today)s
                        AND NOT EXISTS (
                            SELECT FROM bought_consequent c WHERE c.rule_id = r.id AND c.partner_id = a.partner_id)
+                       -- One open suggestion per customer and rule, even when the best seller changes.
+                       AND NOT EXISTS (
+                           SELECT FROM customer_journey_suggestion s
+                            WHERE s.rule_id = r.id AND s.partner_id = a.partner_id AND s.state IN %(open)s)
                   ORDER BY r.company_id, a.partner_id, b.product_id, r.lift DESC NULLS LAST,
                            r.confidence DESC NULLS LAST, r.id
                 )

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import math
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -82,7 +84,8 @@ class ResConfigSettings(models.TransientModel):
                         max=MAX_DAYS,
                     )
                 )
-            if settings.journey_reorder_max_spread < 0:
+            # Also rejects NaN and infinity, which compare false.
+            if not 0 <= settings.journey_reorder_max_spread < math.inf:
                 raise ValidationError(
                     _(
                         "Invalid Maximum Spread: %(spread)s. Enter 0 or more, for example 0.5.",
@@ -134,11 +137,14 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
-        # Odoo removes the parameter of a float setting of 0, and the default would come back.
+        # Odoo removes the parameter of a numeric setting of 0, and the default would come back.
         params = self.env["ir.config_parameter"].sudo()
         for field in ("journey_cross_sell_min_confidence", "journey_cross_sell_min_lift", "journey_reorder_max_spread"):
             if not self[field]:
                 params.set_param(self._fields[field].config_parameter, "0.0")
+        for field in ("journey_suggestion_reorder_days", "journey_suggestion_block_days"):
+            if not self[field]:
+                params.set_param(self._fields[field].config_parameter, "0")
 
     @api.constrains(
         "journey_cross_sell_min_support",

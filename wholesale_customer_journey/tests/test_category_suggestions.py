@@ -135,3 +135,37 @@ class TestCategorySuggestions(JourneyCase):
         self.Suggestion._generate_suggestions(today=TODAY)
 
         self.assertFalse(self._suggestions())
+
+    def test_one_open_suggestion_per_rule(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        # The rake becomes the best seller: three more customers buy it.
+        for name in ("Tuinier A", "Tuinier B", "Tuinier C"):
+            buyer = self.env["res.partner"].create({"name": name, "is_company": True})
+            self._order_on(buyer, 50, [(self.rake, 1)])
+
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        self.assertEqual(self._suggestions().product_id, self.spade, "the open suggestion stays the only one")
+
+    def test_archived_suggested_product_replaced(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        spade_suggestion = self._suggestions()
+        self.spade.active = False
+
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        self.assertEqual(spade_suggestion.state, "expired", "a product no longer on sale is not offered")
+        self.assertEqual(self._suggestions().filtered(lambda s: s.state == "new").product_id, self.rake)
+
+    def test_purchase_from_category_b_closes_suggestion(self):
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        suggestion = self._suggestions()
+
+        self._order_on(self.contact, 1, [(self.rake, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        self.assertEqual(suggestion.state, "expired", "the customer bought a tool, just not the spade")
+        self.assertEqual(len(self._suggestions()), 1)

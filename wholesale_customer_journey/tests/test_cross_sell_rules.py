@@ -326,6 +326,22 @@ class TestCrossSellRules(JourneyCase):
         self.assertEqual(thresholds.min_lift, 0)
         self.assertEqual(self.env["customer.journey.reorder.cycle"]._get_settings()[1], 0)
 
+    def test_category_rule_items_checked(self):
+        sub_pots = self.env["product.category"].create({"name": "Glazed", "parent_id": self.categ_pots.id})
+        category_rule = {"level": "category", "antecedent_categ_id": self.categ_pots.id,
+                         "consequent_categ_id": self.categ_tools.id, "window_days": 30}
+        for values, message in (
+            (dict(category_rule, antecedent_product_id=self.products["A"].id), "names no product"),
+            ({"level": "product", "antecedent_product_id": self.products["A"].id,
+              "consequent_product_id": self.products["B"].id, "consequent_categ_id": self.categ_tools.id,
+              "window_days": 30}, "names no category"),
+            (dict(category_rule, antecedent_categ_id=sub_pots.id, consequent_categ_id=self.categ_pots.id),
+             "lies within Then Category"),
+        ):
+            with self.subTest(message=message), self.assertRaises(ValidationError) as error:
+                self.Rule.create(values)
+            self.assertIn(message, str(error.exception))
+
     def test_same_rule_rejected(self):
         self._load_history()
         self.Rule._mine_rules(today=TODAY)

@@ -169,6 +169,8 @@ class TestReorderCycles(JourneyCase):
         for values, field in (
             ({"journey_reorder_horizon_days": 0}, "Re-order History (Days)"),
             ({"journey_reorder_max_spread": -0.5}, "Maximum Spread"),
+            ({"journey_reorder_max_spread": float("nan")}, "Maximum Spread"),
+            ({"journey_reorder_max_spread": float("inf")}, "Maximum Spread"),
         ):
             with self.subTest(values=values), self.assertRaises(ValidationError) as error:
                 self.env["res.config.settings"].create(values)

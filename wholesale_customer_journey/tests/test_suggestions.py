@@ -5,6 +5,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command, fields
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
@@ -459,6 +460,30 @@ class TestSuggestions(JourneyCase):
         self.assertEqual(self._suggestions().state, "new")
         self.assertFalse(self._suggestions().order_id)
 
+    def test_own_documents_user_quotation_message(self):
+        own_only = mail_new_test_user(
+            self.env, login="journey_own_docs", name="Olga Own", groups="sales_team.group_sale_salesman"
+        )
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+        self.Suggestion._generate_suggestions(today=TODAY)
+        suggestion = self._suggestions()
+        self.assertEqual(suggestion.user_id, self.user_salesman)
+
+        with self.assertRaisesRegex(AccessError, "would belong to salesperson Sofie Salesman"):
+            suggestion.with_user(own_only).action_create_quotation()
+        self.assertFalse(suggestion.order_id)
+
+    def test_list_buttons_as_web_client_calls_them(self):
+        # A list header button sends the selected ids, here none, as the first argument.
+        for model, method in (
+            ("customer.journey.suggestion", "action_generate_suggestions"),
+            ("customer.journey.reorder.cycle", "action_refresh_cycles"),
+            ("customer.journey.cross.sell.rule", "action_mine_rules"),
+        ):
+            with self.subTest(method=method):
+                action = call_kw(self.env[model].with_user(self.user_manager), method, [[]], {})
+                self.assertEqual(action["tag"], "display_notification")
+
     def test_generate_now_follows_up(self):
         self.customer.journey_preferred_channel = "phone"
         self._order_on(self.contact, 5, [(self.pot, 1)])
@@ -582,6 +607,17 @@ class TestSuggestions(JourneyCase):
             with self.subTest(values=values), self.assertRaises(ValidationError) as error:
                 self.env["res.config.settings"].create(values)
             self.assertIn(field, str(error.exception))
+
+    def test_zero_settings_kept(self):
+        settings = self.env["res.config.settings"].create(
+            {"journey_suggestion_reorder_days": 0, "journey_suggestion_block_days": 0}
+        )
+
+        settings.execute()
+
+        values = self.Suggestion._get_settings()
+        self.assertEqual(values["reorder_days"], 0, "0 is a valid lead time, not the default")
+        self.assertEqual(values["block_days"], 0)
 
     def test_invalid_parameter_stops_generation(self):
         self._set_params(expiry_days="soon")
