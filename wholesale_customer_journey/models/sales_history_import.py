@@ -234,16 +234,24 @@ class CustomerJourneySalesImport(models.AbstractModel):
         stats = self._import_sales_history(buffer.getvalue().encode())
         # Demo data of this module: uninstalling it removes the orders before their customers.
         orders = self.env["sale.order"].search([("journey_import_ref", "=like", "DEMO-%")])
+        names = {order: "demo_reorder_order_" + order.journey_import_ref.lower().replace("-", "_") for order in orders}
+        # An upgrade loads the demo again: the import then creates no order, and the xmlids exist.
+        existing = set(
+            self.env["ir.model.data"]
+            .search([("module", "=", "wholesale_customer_journey"), ("name", "in", list(names.values()))])
+            .mapped("name")
+        )
         self.env["ir.model.data"].create(
             [
                 {
                     "module": "wholesale_customer_journey",
-                    "name": "demo_reorder_order_" + order.journey_import_ref.lower().replace("-", "_"),
+                    "name": name,
                     "model": "sale.order",
                     "res_id": order.id,
                     "noupdate": True,
                 }
-                for order in orders
+                for order, name in names.items()
+                if name not in existing
             ]
         )
         self.env["customer.journey.reorder.cycle"]._refresh_cycles(today=today)
