@@ -395,8 +395,15 @@ def measure(db, label, families, top, fpgrowth_timeout):
         for level in top:
             env.cr.execute(TOP_SQL, (level,))
             tops[level] = env.cr.fetchall()
-        generation = measure_generation(env) if top else None
-        # Every size mines from an empty rule table: roll the rules and suggestions back.
+        generation = None
+        if top:
+            # As at night, the generation runs after the mining committed: it analyzes the committed tables.
+            env.cr.commit()
+            generation = measure_generation(env)
+            env.cr.execute("DELETE FROM customer_journey_suggestion")
+            env.cr.execute("DELETE FROM customer_journey_cross_sell_rule WHERE origin = 'mined'")
+            env.cr.commit()
+        # Every size mines from an empty rule table: roll the rules back.
         env.cr.rollback()
     if fpgrowth_timeout:
         fp = run_fpgrowth(db, since, own_ids, thresholds, fpgrowth_timeout)
@@ -412,6 +419,8 @@ def measure(db, label, families, top, fpgrowth_timeout):
 def measure_generation(env):
     """Refresh the re-order cycles, then time the suggestion generation twice on the rules just mined.
 
+    Each run commits, as the nightly job does; the caller deletes the suggestions afterwards.
+
     :return: list of (seconds, counts) per run; the second run adds nothing
     """
     env["customer.journey.reorder.cycle"]._refresh_cycles(today=AS_OF)
@@ -421,6 +430,8 @@ def measure_generation(env):
         started = time.monotonic()
         counts = Suggestion._generate_suggestions(today=AS_OF)
         runs.append((time.monotonic() - started, counts))
+        # As the nightly job, which commits: the next run analyzes the committed suggestions.
+        env.cr.commit()
     env.cr.execute(
         "SELECT COUNT(*) FROM customer_journey_suggestion s JOIN customer_journey_cross_sell_rule r ON r.id = s.rule_id "
         "WHERE r.level = 'category'"

@@ -466,9 +466,6 @@ class CustomerJourneyCrossSellRule(models.Model):
                 "Cross-sell rules: %s pairs pass the thresholds, %.1f s", counts["pairs"], time.monotonic() - start
             )
             counts.update(self._mining_replace_rules(company_ids))
-            # Thousands of rules may have come or gone: the suggestion generation plans its joins
-            # on these statistics.
-            cr.execute("ANALYZE customer_journey_cross_sell_rule")
         self.invalidate_model()
         counts["seconds"] = time.monotonic() - start
         _logger.info(
@@ -622,6 +619,17 @@ class CustomerJourneyCrossSellRule(models.Model):
             )
         )
         count = cr.rowcount
+        # A category within the other's category gives no usable rule: every buyer of the first has
+        # bought from the second, counting subcategories, as the suggestions and the form's check do.
+        cr.execute(
+            """
+            DELETE FROM journey_mining_pair r
+             USING product_category ca, product_category cb
+             WHERE r.level = 'category' AND ca.id = r.antecedent_item AND cb.id = r.consequent_item
+               AND starts_with(ca.parent_path, cb.parent_path)
+            """
+        )
+        count -= cr.rowcount
         cr.execute("ANALYZE journey_mining_pair")
         return count
 

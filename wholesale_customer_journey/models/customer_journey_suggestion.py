@@ -488,12 +488,7 @@ class CustomerJourneySuggestion(models.Model):
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [GENERATION_LOCK])
         if not self.env.cr.fetchone()[0]:
             raise UserError(_("The suggestions are being generated already: try again when that run is over."))
-        # Fresh statistics: with those of empty tables, PostgreSQL plans the inserts as nested loops.
-        # On the Online Retail file the cross-sell insert then took more than 180 s instead of 2.7 s,
-        # and a second run 67 s instead of a few.
-        self.env.cr.execute(
-            "ANALYZE customer_journey_cross_sell_rule, customer_journey_reorder_cycle, customer_journey_suggestion"
-        )
+        self._analyze_tables()
         params = {
             "today": today,
             "open": OPEN_STATES,
@@ -518,6 +513,22 @@ class CustomerJourneySuggestion(models.Model):
             counts,
         )
         return counts
+
+    def _analyze_tables(self):
+        """Refresh the PostgreSQL statistics of the tables the generation joins, in a transaction of its own.
+
+        With the statistics of near-empty tables, PostgreSQL plans the inserts
+        as nested loops: on the Online Retail file the first cross-sell insert
+        after a mining took more than 180 s instead of 2.7 s, and a second run
+        67 s. The own transaction sees committed rows only, such as those of
+        the nightly mining, and releases its table locks at once. Held until
+        the end of the generation, they made a mining that expires
+        suggestions at the same time deadlock.
+        """
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "ANALYZE customer_journey_cross_sell_rule, customer_journey_reorder_cycle, customer_journey_suggestion"
+            )
 
     def _expire_suggestions(self, params):
         self.env.cr.execute(
@@ -545,18 +556,22 @@ class CustomerJourneySuggestion(models.Model):
                              JOIN res_partner p ON p.id = so.partner_id AND p.commercial_partner_id = s.partner_id
                              JOIN sale_order_line sol ON sol.order_id = so.id AND sol.product_uom_qty > 0
                              JOIN product_product pp ON pp.id = sol.product_id
-                             JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                             JOIN product_template pt ON pt.id = pp.product_tmpl_id AND pt.type = 'consu'
                              JOIN product_category pc ON pc.id = pt.categ_id
                             WHERE s.state IN %(open)s AND starts_with(pc.parent_path, cb.parent_path))
                    )
                    -- One on an open quotation waits for that quotation to be confirmed or cancelled.
                    AND NOT (state = 'accepted' AND order_id IN (
                        SELECT id FROM sale_order WHERE state IN ('draft', 'sent')))
+             RETURNING activity_id
                 """,
                 **params,
             )
         )
-        return self.env.cr.rowcount
+        activity_ids = [row[0] for row in self.env.cr.fetchall()]
+        # As after a dismissal, nothing is left to follow up.
+        self.env["mail.activity"].browse(filter(None, activity_ids)).exists().sudo().unlink()
+        return len(activity_ids)
 
     def _insert_reorder_suggestions(self, params):
         """Insert a suggestion per regular cycle due within the lead time, or overdue but not expired.
@@ -688,6 +703,7 @@ class CustomerJourneySuggestion(models.Model):
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
                       JOIN product_category pc ON pc.id = pt.categ_id
                      WHERE so.state = 'sale' AND sol.display_type IS NULL AND sol.product_uom_qty > 0
+                       AND pt.type = 'consu'
                        AND so.company_id IN (SELECT company_id FROM rules)
                        AND p.commercial_partner_id NOT IN %(own_partners)s
                 ),

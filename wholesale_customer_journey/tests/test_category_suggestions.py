@@ -169,3 +169,14 @@ class TestCategorySuggestions(JourneyCase):
 
         self.assertEqual(suggestion.state, "expired", "the customer bought a tool, just not the spade")
         self.assertEqual(len(self._suggestions()), 1)
+
+    def test_service_in_category_b_ignored(self):
+        consulting = self.env["product.product"].create(
+            {"name": "Tool advice", "type": "service", "categ_id": self.tools.id}
+        )
+        self._order_on(self.contact, 20, [(consulting, 1)])
+        self._order_on(self.contact, 5, [(self.pot, 1)])
+
+        self.Suggestion._generate_suggestions(today=TODAY)
+
+        self.assertEqual(self._suggestions().product_id, self.spade, "a service bought is no tool bought")

@@ -326,6 +326,23 @@ class TestCrossSellRules(JourneyCase):
         self.assertEqual(thresholds.min_lift, 0)
         self.assertEqual(self.env["customer.journey.reorder.cycle"]._get_settings()[1], 0)
 
+    def test_mining_skips_category_within_category(self):
+        # Every customer buys a product of a subcategory of Garden, then one filed in Garden itself.
+        self.products["A"].categ_id = self.env["product.category"].create(
+            {"name": "Glazed", "parent_id": self.categ_garden.id}
+        )
+        self.products["B"].categ_id = self.categ_garden
+        self._load_history()
+        self._set_thresholds(levels="category")
+
+        self.Rule._mine_rules(today=TODAY)
+
+        within = self.Rule.search(
+            [("level", "=", "category"), ("antecedent_categ_id", "=", self.products["A"].categ_id.id),
+             ("consequent_categ_id", "=", self.categ_garden.id)]
+        )
+        self.assertFalse(within, "Glazed lies within Garden: a rule that could never suggest anything")
+
     def test_category_rule_items_checked(self):
         sub_pots = self.env["product.category"].create({"name": "Glazed", "parent_id": self.categ_pots.id})
         category_rule = {"level": "category", "antecedent_categ_id": self.categ_pots.id,

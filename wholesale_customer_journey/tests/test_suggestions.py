@@ -297,11 +297,14 @@ class TestSuggestions(JourneyCase):
              "quantity": 5, "due_date": TODAY - timedelta(days=30)}
         )
         self._set_params(expiry_days=30)
+        stale._plan_activities(default_user=self.user_salesman)
+        activity = stale.activity_id
 
         counts = self.Suggestion._generate_suggestions(today=TODAY)
 
         self.assertEqual(stale.state, "expired")
         self.assertEqual(stale.date_closed, TODAY)
+        self.assertFalse(activity.exists(), "nothing is left to follow up")
         self.assertEqual(recent.state, "new")
         self.assertGreaterEqual(counts["expired"], 1)
 
