@@ -322,7 +322,7 @@ class CustomerJourneySuggestion(models.Model):
             if program.program_type in COUPON_PROGRAM_TYPES and not suggestions.coupon_id:
                 # No coupon was issued (the program is not available): there is nothing to apply.
                 continue
-            if not program._journey_is_available(order.partner_id, order.company_id, today):
+            if not program._journey_is_available(order.partner_id, order.company_id, today, order.pricelist_id):
                 continue
             if program in order._get_applied_programs() or program in order.order_line.reward_id.program_id:
                 continue

@@ -44,12 +44,13 @@ class LoyaltyProgram(models.Model):
                 )
             )
 
-    def _journey_is_available(self, partner, company, today):
+    def _journey_is_available(self, partner, company, today, pricelist=None):
         """Return whether the customer ``partner`` can use the program in ``self`` (zero or one) on a sales order today.
 
         The program must still be of a type a suggestion offers and of
         ``company`` or shared, active, for sales, started and not ended,
-        under its usage limit, and open to the customer's pricelist.
+        under its usage limit, and open to ``pricelist``, by default the
+        customer's.
         """
         program = self.sudo()
         if not program or not program.active or not program.sale_ok:
@@ -62,7 +63,7 @@ class LoyaltyProgram(models.Model):
         if program.limit_usage and program.total_order_count >= program.max_usage:
             return False
         if program.pricelist_ids:
-            pricelist = partner.with_company(company).sudo().property_product_pricelist
+            pricelist = pricelist or partner.with_company(company).sudo().property_product_pricelist
             return pricelist in program.pricelist_ids
         return True
 

@@ -161,6 +161,17 @@ class TestOfferEdgeCases(OfferCase):
                 self.assertFalse(suggestion.coupon_id, "no coupon the customer could not use")
                 self.assertEqual(suggestion.with_context(lang="en_US")._get_offer_text(), "")
 
+    # On a quotation, the offer follows the quotation's pricelist, not the customer's.
+    def test_offer_follows_quotation_pricelist(self):
+        export = self.env["product.pricelist"].create({"name": "Export"})
+        self.promo_code.pricelist_ids = export
+        suggestion = self._suggest(self.saucer, self.promo_code)
+        order = self.env["sale.order"].create({"partner_id": self.contact.id, "pricelist_id": export.id})
+
+        suggestion.with_context(journey_order_id=order.id).action_add_to_order()
+
+        self.assertEqual(len(order.order_line.filtered("is_reward_line")), 1)
+
     # An ended or archived discount code is not advertised, as an ended coupons program is not.
     def test_ended_code_not_advertised(self):
         suggestion = self._suggest(self.saucer, self.promo_code)
