@@ -32,7 +32,7 @@ def count_pairs(rows, window, min_support):
 
     ``rows`` contains basket, node and day, sorted by basket, day and node. A
     pair is two nodes of one basket whose days differ by 0 to ``window``,
-    the earlier first; same-day pairs count both ways, as in the SQL.
+    the earlier first. Same-day pairs count both ways, as in the SQL.
     """
     basket, node, day = rows[:, 0], rows[:, 1], rows[:, 2]
     key = basket * 100_000 + day

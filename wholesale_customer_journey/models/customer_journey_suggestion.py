@@ -520,7 +520,7 @@ class CustomerJourneySuggestion(models.Model):
         With the statistics of near-empty tables, PostgreSQL plans the inserts
         as nested loops: on the Online Retail file the first cross-sell insert
         after a mining took more than 180 s instead of 2.7 s, and a second run
-        67 s. The own transaction sees committed rows only, such as those of
+        67 s. The own transaction reads committed rows only, such as those of
         the nightly mining, and releases its table locks at once. Held until
         the end of the generation, they made a mining that expires
         suggestions at the same time deadlock.

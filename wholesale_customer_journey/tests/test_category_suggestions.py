@@ -17,6 +17,7 @@ class TestCategorySuggestions(JourneyCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Suggestion = cls.env["customer.journey.suggestion"]
+
         Category = cls.env["product.category"]
         Product = cls.env["product.product"]
         cls.garden = Category.create({"name": "Garden"})
@@ -25,6 +26,7 @@ class TestCategorySuggestions(JourneyCase):
         cls.pot = Product.create({"name": "Glazed pot 40 cm", "type": "consu", "categ_id": cls.pots.id})
         cls.spade = Product.create({"name": "Border spade", "type": "consu", "categ_id": cls.tools.id})
         cls.rake = Product.create({"name": "Leaf rake", "type": "consu", "categ_id": cls.tools.id})
+
         cls.rule = cls.env["customer.journey.cross.sell.rule"].create(
             {
                 "level": "category",
@@ -37,12 +39,14 @@ class TestCategorySuggestions(JourneyCase):
                 "median_delay": 7,
             }
         )
+
         Partner = cls.env["res.partner"]
         cls.other_customer = Partner.create({"name": "Hoveniersbedrijf Groen", "is_company": True})
         # Two customers bought the spade, one the rake: the spade is the best seller of Tools.
         for name, products in (("Tuinier Jansen", [cls.spade]), ("Tuinier Peeters", [cls.spade, cls.rake])):
             buyer = Partner.create({"name": name, "is_company": True})
             cls._confirm_order_on(cls, buyer, TODAY - timedelta(days=100), [(p, 1) for p in products])
+
         params = cls.env["ir.config_parameter"].sudo()
         for key in ("reorder_days", "expiry_days", "block_days", "follow_up"):
             params.set_param(f"wholesale_customer_journey.suggestion_{key}", False)
