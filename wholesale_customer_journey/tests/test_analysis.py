@@ -1,9 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Tests of the cross-sell and re-order statistics, in plain Python without a database."""
+import random
+import statistics
 import unittest
 from datetime import date, timedelta
 
-from ..analysis.cross_sell import Thresholds, ThresholdError, confidence_and_lift, mine_pairs
+from ..analysis.cross_sell import Thresholds, ThresholdError, confidence_and_lift, mine_pairs, pair_measures
 from ..analysis.reorder import reorder_cycle
 
 START = date(2026, 1, 5)
@@ -21,6 +23,37 @@ HISTORY = [
     ("c4", "B", day(5), 1),  # B without A
     ("c5", "A", day(10), 1),  # A without B
 ]
+
+
+def brute_force_measures(firsts, window, population):
+    """Return {(A, B, window): measures} of {customer: {item: (day, quantity)}}, by the definition."""
+    item_customers = {}
+    for items in firsts.values():
+        for item in items:
+            item_customers[item] = item_customers.get(item, 0) + 1
+    follow_ups = {}
+    for items in firsts.values():
+        for antecedent, (day_a, quantity_a) in items.items():
+            for consequent, (day_b, quantity_b) in items.items():
+                if consequent != antecedent and 0 <= day_b - day_a <= window:
+                    follow_ups.setdefault((antecedent, consequent), []).append(
+                        (day_b - day_a, quantity_b, quantity_b / quantity_a)
+                    )
+    measures = {}
+    for (antecedent, consequent), rows in follow_ups.items():
+        confidence, lift = confidence_and_lift(
+            len(rows), item_customers[antecedent], item_customers[consequent], population
+        )
+        measures[antecedent, consequent, window] = (
+            len(rows),
+            item_customers[antecedent],
+            confidence,
+            lift,
+            statistics.median(row[1] for row in rows),
+            statistics.median(row[2] for row in rows),
+            statistics.median(row[0] for row in rows),
+        )
+    return measures
 
 
 def measures_of(pairs, antecedent, consequent):
@@ -112,6 +145,60 @@ class TestCrossSellMeasures(unittest.TestCase):
 
     def test_default_thresholds_valid(self):
         Thresholds().validate()
+
+    def test_pair_measures_match_definition(self):
+        # Random histories against the definition, with thresholds and windows that cut anywhere.
+        rng = random.Random(20261205)
+        for trial in range(300):
+            firsts = {}
+            for customer in range(rng.randint(1, 15)):
+                items = rng.sample("ABCDEFGH", rng.randint(0, 6))
+                firsts[customer] = {item: (rng.randint(0, 60), float(rng.randint(1, 9))) for item in items}
+            windows = tuple(sorted(rng.sample([0, 1, 5, 30, 31, 45], rng.randint(1, 3))))
+            thresholds = Thresholds(
+                min_support=rng.randint(1, 3),
+                min_confidence=rng.choice([0.0, 0.2, 0.5, 0.6]),
+                min_lift=rng.choice([0.0, 1.0, 1.5]),
+                windows=windows,
+            )
+            population = sum(1 for items in firsts.values() if items) + rng.randint(0, 3)
+            rows = [(customer, item, *first) for customer, items in firsts.items() for item, first in items.items()]
+            expected = {
+                key: measures
+                for window in windows
+                for key, measures in brute_force_measures(firsts, window, population).items()
+                if measures[0] >= thresholds.min_support
+                and measures[2] >= thresholds.min_confidence
+                and measures[3] >= thresholds.min_lift
+            }
+
+            found = {
+                (pair.antecedent, pair.consequent, pair.window): (
+                    pair.support, pair.antecedent_customers, pair.confidence, pair.lift,
+                    pair.median_quantity, pair.median_quantity_ratio, pair.median_delay,
+                )
+                for pair in pair_measures(rows, thresholds, population)
+            }
+
+            self.assertEqual(found, expected, f"trial {trial}")
+
+    def test_confidence_on_the_boundary_kept(self):
+        # 7 of 25 buyers of A: exactly the minimum confidence of 0.28, though 0.28 * 25 is 7.000000000000001.
+        rows = [(customer, "A", 0, 1.0) for customer in range(25)]
+        rows += [(customer, "B", 1, 1.0) for customer in range(7)]
+
+        pairs = pair_measures(rows, Thresholds(min_support=1, min_confidence=0.28, min_lift=0.0, windows=(7,)))
+
+        self.assertEqual([(pair.antecedent, pair.consequent, pair.support) for pair in pairs], [("A", "B", 7)])
+
+    def test_rare_item_still_in_population(self):
+        # D has one customer: no pair with D passes a minimum support of 2, but its customer is in the lift's base.
+        rows = [("c1", "A", 0, 1.0), ("c1", "B", 2, 1.0), ("c2", "A", 0, 1.0), ("c2", "B", 3, 1.0), ("c3", "D", 0, 1.0)]
+
+        pairs = pair_measures(rows, Thresholds(min_support=2, min_confidence=0.0, min_lift=0.0, windows=(7,)))
+
+        self.assertEqual([(pair.antecedent, pair.consequent) for pair in pairs], [("A", "B")])
+        self.assertEqual(pairs[0].lift, 1.5)  # confidence 1 / (2 of 3 customers bought B)
 
 
 class TestReorderCycle(unittest.TestCase):

@@ -235,8 +235,8 @@ class TestCrossSellRules(JourneyCase):
         self._order(self.customers["c5"], 20, [(self.products["B"], 6)])
         replace = CustomerJourneyCrossSellRule._mining_replace_rules
 
-        def replace_then_fail(rules, company_ids):
-            replace(rules, company_ids)
+        def replace_then_fail(rules, company_ids, measures):
+            replace(rules, company_ids, measures)
             raise RuntimeError("disk full")
 
         with patch.object(CustomerJourneyCrossSellRule, "_mining_replace_rules", replace_then_fail):
@@ -543,3 +543,17 @@ class TestCrossSellRules(JourneyCase):
         self.assertFalse(rule.exists())
         suggestion.invalidate_recordset()
         self.assertEqual(suggestion.state, "expired")
+
+    def test_run_without_pairs_removes_mined_rules(self):
+        self._load_history()
+        self.Rule._mine_rules(today=TODAY)
+        mined = self.Rule.search([("company_id", "=", self.mining_company.id), ("origin", "=", "mined")])
+        self.assertTrue(mined)
+        # No pair has 6 customers in a history of 5.
+        self._set_thresholds(min_support=6)
+
+        counts = self.Rule._mine_rules(today=TODAY)
+
+        self.assertEqual(counts["rules"], 0)
+        self.assertEqual(counts["created"], 0)
+        self.assertFalse(mined.exists())
