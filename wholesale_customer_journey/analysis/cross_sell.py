@@ -26,7 +26,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain, compress
+from itertools import accumulate, chain, compress
 from operator import itemgetter
 
 # Maximum window and history horizon: 10 years. A longer one is a typing error.
@@ -181,9 +181,9 @@ def pair_measures(firsts, thresholds, population=None):
         if item in frequent_items:
             by_customer[customer].append((customer, frequent_items[item], day, quantity))
     windows = sorted(thresholds.windows)
-    # The first day and quantity of each item's buyers, and the spans that follow each purchase: per
-    # window, the items that its customer first bought from that day to the end of the window. The
-    # purchases of one customer and day share their spans.
+    # The first day and quantity of each item's buyers, and the spans that follow each purchase: the
+    # items that its customer first bought from that day on, per window. The purchases of one customer
+    # and day share their spans.
     buyers = defaultdict(dict)
     spans_of = defaultdict(list)
     for index, purchases in enumerate(by_customer.values()):
@@ -192,7 +192,10 @@ def pair_measures(firsts, thresholds, population=None):
         while start < len(days):
             day = days[start]
             end = bisect_right(days, day, start)
-            spans = tuple(items[start:bisect_right(days, day + window, end)] for window in windows)
+            # The increments of the shorter windows, then all of the longest: with several windows, each
+            # item is counted at most twice.
+            ends = [bisect_right(days, day + window, end) for window in windows]
+            spans = (*(items[left:right] for left, right in zip([start, *ends], ends[:-1])), items[start:ends[-1]])
             for position in range(start, end):
                 buyers[items[position]][index] = (day, quantities[position])
                 spans_of[items[position]].append(spans)
@@ -243,9 +246,12 @@ def count_pairs(spans_of, window_count, min_support, min_confidence=0.0):
     count included, where a GROUP BY of the same pairs in PostgreSQL took 11 s.
 
     :param spans_of: {item A: [spans]}, one ``spans`` per customer of A: a
-        tuple with, per window, the items that customer first bought from
-        the day of A to the end of the window, A included
-    :param window_count: number of windows, the longest last
+        tuple of the items that customer first bought from the day of A on,
+        A included. Its first elements are the increments of the shorter
+        windows: up to the end of the shortest, then from there to the end of
+        the next. The last element contains all items up to the end of the
+        longest window.
+    :param window_count: number of windows
     :param min_support: a pair yields when its support in the longest window
         reaches it
     :param min_confidence: a pair yields only when its support in the longest
@@ -258,8 +264,8 @@ def count_pairs(spans_of, window_count, min_support, min_confidence=0.0):
         counters = [
             Counter(chain.from_iterable(map(itemgetter(position), spans))) for position in range(window_count)
         ]
-        longest = counters[-1]
+        longest = counters.pop()
         del longest[antecedent]
         minimum = max(min_support, math.floor(min_confidence * len(spans) * (1 - 1e-9)))
         for consequent in compress(longest, map(minimum.__le__, longest.values())):
-            yield antecedent, consequent, [counter[consequent] for counter in counters]
+            yield antecedent, consequent, [*accumulate(counter[consequent] for counter in counters), longest[consequent]]

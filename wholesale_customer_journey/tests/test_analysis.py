@@ -154,7 +154,7 @@ class TestCrossSellMeasures(unittest.TestCase):
             for customer in range(rng.randint(1, 15)):
                 items = rng.sample("ABCDEFGH", rng.randint(0, 6))
                 firsts[customer] = {item: (rng.randint(0, 60), float(rng.randint(1, 9))) for item in items}
-            windows = tuple(sorted(rng.sample([0, 1, 5, 30, 31, 45], rng.randint(1, 3))))
+            windows = tuple(sorted(rng.sample([0, 1, 2, 5, 10, 30, 31, 45], rng.randint(1, 5))))
             thresholds = Thresholds(
                 min_support=rng.randint(1, 3),
                 min_confidence=rng.choice([0.0, 0.2, 0.5, 0.6]),

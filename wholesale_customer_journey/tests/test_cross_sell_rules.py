@@ -79,6 +79,17 @@ class TestCrossSellRules(JourneyCase):
         order.invalidate_recordset()
         return order
 
+    def _add_line(self, order, day, product, quantity, uom):
+        """Add a line of ``quantity`` in ``uom`` to the confirmed ``order`` of day ``day`` of the history."""
+        order.write({"state": "draft"})
+        order.order_line = [Command.create({"product_id": product.id, "product_uom_qty": quantity, "product_uom": uom.id})]
+        order.action_confirm()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE sale_order SET date_order = %s WHERE id = %s",
+            (datetime.combine(TODAY - timedelta(days=START - day), datetime.min.time()), order.id),
+        )
+
     def _load_history(self, history=HISTORY):
         for customer, product, day, quantity in history:
             self._order(self.customers[customer], day, [(self.products[product], quantity)])
@@ -462,16 +473,7 @@ class TestCrossSellRules(JourneyCase):
         dozen = self.env.ref("uom.product_uom_dozen")
         self._order(self.customers["c1"], 0, [(self.products["A"], 1)])
         order = self._order(self.customers["c1"], 2, [(self.products["B"], 5)])
-        order.write({"state": "draft"})
-        order.order_line = [
-            Command.create({"product_id": self.products["B"].id, "product_uom_qty": 4, "product_uom": dozen.id})
-        ]
-        order.action_confirm()
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE sale_order SET date_order = %s WHERE id = %s",
-            (datetime.combine(TODAY - timedelta(days=START - 2), datetime.min.time()), order.id),
-        )
+        self._add_line(order, 2, self.products["B"], 4, dozen)
 
         self.Rule._mine_rules(today=TODAY)
 
@@ -484,6 +486,26 @@ class TestCrossSellRules(JourneyCase):
         self.Rule._mine_rules(today=TODAY)
 
         self.assertEqual(self._rule("A", "B", 30).median_quantity, 6)
+
+    def test_returned_day_with_remainder_not_bought(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        # c1 buys 0.1 and 0.2 units and returns 0.3 on the same day: float arithmetic leaves 5.55e-17.
+        self._order(self.customers["c1"], 0, [(self.products["A"], 1)])
+        self._order(self.customers["c1"], 3, [(self.products["B"], 0.1), (self.products["B"], 0.2)])
+        self._order(self.customers["c1"], 3, [(self.products["B"], -0.3)])
+        self._order(self.customers["c1"], 10, [(self.products["B"], 2)])
+        # c2 buys 1 dozen and returns 12 units on the same day: the unit conversion leaves a remainder.
+        self._order(self.customers["c2"], 0, [(self.products["A"], 1)])
+        order = self._order(self.customers["c2"], 3, [(self.products["B"], -12)])
+        self._add_line(order, 3, self.products["B"], 1, dozen)
+        self._order(self.customers["c2"], 10, [(self.products["B"], 3)])
+
+        self.Rule._mine_rules(today=TODAY)
+
+        rule = self._rule("A", "B", 30)
+        self.assertEqual(rule.support, 2)
+        self.assertEqual(rule.median_delay, 10, "the first B is that of day 10")
+        self.assertEqual(rule.median_quantity, 2.5)
 
     def test_archived_products_left_out(self):
         self._load_history()
