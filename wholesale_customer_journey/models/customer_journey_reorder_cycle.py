@@ -110,7 +110,8 @@ class CustomerJourneyReorderCycle(models.Model):
         One DELETE and one INSERT ... SELECT in the caller's transaction: a
         failure leaves the previous cycles in place. Lines without product
         (sections, notes), services and combos are left out. A purchase day is the
-        order date in UTC, and quantities are in the product's unit of measure.
+        order date in UTC, and quantities are in the product's unit of measure,
+        returns of the day deducted.
 
         :return: number of cycles
         """
@@ -118,6 +119,9 @@ class CustomerJourneyReorderCycle(models.Model):
         today = today or fields.Date.context_today(self)
         horizon, max_spread = self._get_settings()
         since = today - timedelta(days=horizon)
+        # A day of returns only, or whose lines cancel out, is no purchase day. The net quantity must reach
+        # half the last digit of a quantity: units of measure leave remainders (1 dozen - 12 units).
+        zero = 0.5 * 10**-self.env["decimal.precision"].precision_get("Product Unit of Measure")
         self.env.flush_all()
         self.env.cr.execute("DELETE FROM customer_journey_reorder_cycle")
         self.env.cr.execute(
@@ -139,6 +143,7 @@ class CustomerJourneyReorderCycle(models.Model):
                        AND so.date_order >= %(since)s
                        AND p.commercial_partner_id NOT IN %(own_partners)s
                   GROUP BY 1, 2, 3, 4
+                    HAVING SUM(sol.product_uom_qty / line_uom.factor * product_uom.factor) > %(zero)s
                 ),
                 gaps AS (
                     SELECT company_id, partner_id, product_id, day, quantity,
@@ -179,6 +184,7 @@ class CustomerJourneyReorderCycle(models.Model):
                 own_partners=SQL("(%s)", self.env["res.partner"]._journey_own_partner_query()),
                 min_days=MIN_PURCHASE_DAYS,
                 max_spread=max_spread,
+                zero=zero,
                 uid=self.env.uid,
             )
         )

@@ -85,6 +85,16 @@ class TestReorderCycles(JourneyCase):
 
         self.assertFalse(self._cycle(self.customer, self.soil))
 
+    def test_returned_day_no_purchase_day(self):
+        self._order_on(self.contact, 70, [(self.soil, 5)])
+        self._order_on(self.contact, 40, [(self.soil, 5)])
+        self._order_on(self.contact, 40, [(self.soil, -5)])
+        self._order_on(self.contact, 10, [(self.soil, 5)])
+
+        self.Cycle._refresh_cycles(today=TODAY)
+
+        self.assertFalse(self._cycle(self.customer, self.soil), "the day of 40 days ago nets to nothing")
+
     def test_orders_before_horizon_ignored(self):
         for days_ago in (900, 870, 840, 30, 0):
             self._order_on(self.contact, days_ago, [(self.soil, 5)])
