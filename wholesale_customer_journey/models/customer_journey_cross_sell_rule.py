@@ -687,10 +687,9 @@ class CustomerJourneyCrossSellRule(models.Model):
             )
         )
         created = cr.rowcount
-        cr.execute("SELECT COUNT(*) FROM journey_mining_rule")
-        rules = cr.fetchone()[0]
         cr.execute("DROP TABLE journey_mining_rule")
-        return {"rules": rules, "created": created, "updated": updated, "removed": removed}
+        # A pair that a manual or locked rule holds gets no mined rule: it is not counted.
+        return {"rules": created + updated, "created": created, "updated": updated, "removed": removed}
 
     @api.model
     def _cron_mine_rules(self):

@@ -196,9 +196,12 @@ class SaleOrder(models.Model):
         """Mark the open suggestions whose product the confirmed orders contain as converted by them.
 
         Only the suggestions of the order's customer company in the order's
-        company count.
+        company count, and only a product whose lines in the order add up to
+        a quantity: 1 dozen sold and 12 units returned convert nothing.
         """
         self.env.flush_all()
+        # Half the last digit of a quantity, as for a purchase in mining and in the re-order cycles.
+        zero = 0.5 * 10**-self.env["decimal.precision"].precision_get("Product Unit of Measure")
         self.env.cr.execute(
             SQL(
                 """
@@ -207,15 +210,25 @@ class SaleOrder(models.Model):
                        write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                  JOIN sale_order_line sol ON sol.order_id = so.id AND sol.display_type IS NULL
+                  JOIN (SELECT sol.order_id, sol.product_id
+                          FROM sale_order_line sol
+                          JOIN product_product pp ON pp.id = sol.product_id
+                          JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                          JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                          JOIN uom_uom product_uom ON product_uom.id = pt.uom_id
+                         WHERE sol.order_id IN %(ids)s AND sol.display_type IS NULL
+                      GROUP BY 1, 2
+                        HAVING SUM(sol.product_uom_qty / line_uom.factor * product_uom.factor) > %(zero)s
+                       ) AS bought ON bought.order_id = so.id
                  WHERE so.id IN %(ids)s AND s.state IN %(open)s
                    AND s.company_id = so.company_id AND s.partner_id = p.commercial_partner_id
-                   AND s.product_id = sol.product_id AND sol.product_uom_qty > 0
+                   AND s.product_id = bought.product_id
              RETURNING s.activity_id
                 """,
                 ids=tuple(self.ids),
                 open=OPEN_STATES,
                 uid=self.env.uid,
+                zero=zero,
             )
         )
         activity_ids = [row[0] for row in self.env.cr.fetchall() if row[0]]

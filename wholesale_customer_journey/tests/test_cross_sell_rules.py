@@ -231,12 +231,14 @@ class TestCrossSellRules(JourneyCase):
             }
         )
 
-        self.Rule._mine_rules(today=TODAY)
+        counts = self.Rule._mine_rules(today=TODAY)
 
         self.assertEqual(self._rule("A", "B", 30), manual)
         self.assertEqual(manual.origin, "manual")
         self.assertEqual(manual.median_quantity, 24)
         self.assertEqual(self._rule("A", "B", 31).origin, "mined")
+        mined = self.Rule.search_count([("origin", "=", "mined")])
+        self.assertEqual(counts["rules"], mined, "the pair of the manual rule is no mined rule")
 
     def test_failed_run_keeps_previous_rules(self):
         self._load_history()

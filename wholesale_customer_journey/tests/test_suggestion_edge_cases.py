@@ -86,6 +86,20 @@ class TestSuggestionEdgeCases(TestSuggestions):
 
         self.assertEqual(suggestion.state, "new")
 
+    def test_returned_in_order_does_not_convert(self):
+        """1 dozen sold and 12 units returned in one order net to nothing, so they do not convert."""
+        suggestion = self._cross_sell_suggestion()
+        order = self._create_order(qty=1)
+        order.order_line = [
+            Command.create(
+                {"product_id": self.saucer.id, "product_uom_qty": 1, "product_uom": self.env.ref("uom.product_uom_dozen").id}
+            ),
+            Command.create({"product_id": self.saucer.id, "product_uom_qty": -12}),
+        ]
+        order.action_confirm()
+
+        self.assertEqual(suggestion.state, "new")
+
     def test_cancelled_order_undoes_conversion(self):
         """Cancelling the converting order reopens the suggestion, so the rule's rate no longer counts it."""
         suggestion = self._cross_sell_suggestion()
