@@ -89,16 +89,19 @@ class CustomerJourneyReorderCycle(models.Model):
     def _get_settings(self):
         """Return (horizon in days, maximum spread) from the system parameters, with defaults."""
         params = self.env["ir.config_parameter"].sudo()
+        horizon_text = params.get_param("wholesale_customer_journey.reorder_horizon_days", DEFAULT_HORIZON_DAYS)
+        spread_text = params.get_param("wholesale_customer_journey.reorder_max_spread", DEFAULT_MAX_SPREAD)
         try:
-            horizon = int(params.get_param("wholesale_customer_journey.reorder_horizon_days", DEFAULT_HORIZON_DAYS))
-            max_spread = float(params.get_param("wholesale_customer_journey.reorder_max_spread", DEFAULT_MAX_SPREAD))
+            horizon = int(horizon_text)
+            max_spread = float(spread_text)
         except ValueError:
-            _logger.warning("Re-order cycles: invalid system parameter, the defaults are used")
-            return DEFAULT_HORIZON_DAYS, DEFAULT_MAX_SPREAD
-        if not 1 <= horizon <= MAX_DAYS or not 0 <= max_spread < math.inf:
+            horizon = max_spread = None
+        if horizon is None or not 1 <= horizon <= MAX_DAYS or not 0 <= max_spread < math.inf:
             _logger.warning(
-                "Re-order cycles: horizon %s or maximum spread %s out of range, the defaults are used",
-                horizon, max_spread,
+                "Re-order cycles: invalid system parameters wholesale_customer_journey.reorder_horizon_days %r "
+                "(a whole number of days from 1 to %s) or wholesale_customer_journey.reorder_max_spread %r "
+                "(a number of 0 or more): the defaults %s and %s are used. Fix them in the Settings.",
+                horizon_text, MAX_DAYS, spread_text, DEFAULT_HORIZON_DAYS, DEFAULT_MAX_SPREAD,
             )
             return DEFAULT_HORIZON_DAYS, DEFAULT_MAX_SPREAD
         return horizon, max_spread

@@ -137,8 +137,11 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
-        # Odoo removes the parameter of a numeric setting of 0, and the default would come back.
         params = self.env["ir.config_parameter"].sudo()
+        # The windows as mining reads them: "7;30" or "30, 7, 7" is saved as "7, 30".
+        windows = parse_windows(self.journey_cross_sell_windows)
+        params.set_param(self._fields["journey_cross_sell_windows"].config_parameter, ", ".join(map(str, windows)))
+        # Odoo removes the parameter of a numeric setting of 0, and the default would come back.
         for field in ("journey_cross_sell_min_confidence", "journey_cross_sell_min_lift", "journey_reorder_max_spread"):
             if not self[field]:
                 params.set_param(self._fields[field].config_parameter, "0.0")

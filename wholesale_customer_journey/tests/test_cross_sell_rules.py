@@ -444,6 +444,16 @@ class TestCrossSellRules(JourneyCase):
                 self.env["res.config.settings"].create({"journey_cross_sell_windows": text})
             self.assertIn("Windows (Days)", str(error.exception))
 
+    def test_window_texts_saved_as_mined(self):
+        for text, saved in (("7;30", "7, 30"), ("7,,30", "7, 30"), ("30, 7, 7", "7, 30")):
+            with self.subTest(text=text):
+                self.env["res.config.settings"].create({"journey_cross_sell_windows": text}).execute()
+
+                self.assertEqual(
+                    self.env["ir.config_parameter"].sudo().get_param("wholesale_customer_journey.cross_sell_windows"),
+                    saved,
+                )
+
     def test_nan_lift_parameter_rejected(self):
         self._set_thresholds(min_lift="nan")
 

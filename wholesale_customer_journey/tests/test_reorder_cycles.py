@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
@@ -185,6 +186,17 @@ class TestReorderCycles(JourneyCase):
             with self.subTest(values=values), self.assertRaises(ValidationError) as error:
                 self.env["res.config.settings"].create(values)
             self.assertIn(field, str(error.exception))
+
+    def test_invalid_parameter_logged_with_defaults(self):
+        self.env["ir.config_parameter"].sudo().set_param("wholesale_customer_journey.reorder_max_spread", "abc")
+
+        with patch("odoo.addons.wholesale_customer_journey.models.customer_journey_reorder_cycle._logger") as logger:
+            settings = self.Cycle._get_settings()
+
+        self.assertEqual(settings, (730, 0.5))
+        message = logger.warning.call_args.args[0] % logger.warning.call_args.args[1:]
+        self.assertIn("wholesale_customer_journey.reorder_max_spread 'abc'", message)
+        self.assertIn("Fix them in the Settings", message)
 
     def test_quantities_in_product_unit(self):
         dozen = self.env.ref("uom.product_uom_dozen")
