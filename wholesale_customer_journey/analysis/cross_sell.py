@@ -179,7 +179,7 @@ def pair_measures(firsts, thresholds, population=None):
     by_customer = defaultdict(list)
     for customer, item, day, quantity in firsts:
         if item in frequent_items:
-            by_customer[customer].append((customer, frequent_items[item], day, quantity))
+            by_customer[customer].append((frequent_items[item], day, quantity))
     windows = sorted(thresholds.windows)
     # The first day and quantity of each item's buyers, and the spans that follow each purchase: the
     # items that its customer first bought from that day on, per window. The purchases of one customer
@@ -187,7 +187,7 @@ def pair_measures(firsts, thresholds, population=None):
     buyers = defaultdict(dict)
     spans_of = defaultdict(list)
     for index, purchases in enumerate(by_customer.values()):
-        _customers, items, days, quantities = zip(*purchases)
+        items, days, quantities = zip(*purchases)
         start = 0
         while start < len(days):
             day = days[start]

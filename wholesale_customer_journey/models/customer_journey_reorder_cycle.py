@@ -11,6 +11,7 @@ from odoo.tools import SQL
 
 from ..analysis.cross_sell import MAX_DAYS
 from ..analysis.reorder import DEFAULT_MAX_SPREAD, MIN_PURCHASE_DAYS
+from ..tools.quantities import min_net_quantity
 
 _logger = logging.getLogger(__name__)
 
@@ -122,9 +123,8 @@ class CustomerJourneyReorderCycle(models.Model):
         today = today or fields.Date.context_today(self)
         horizon, max_spread = self._get_settings()
         since = today - timedelta(days=horizon)
-        # A day of returns only, or whose lines cancel out, is no purchase day. The net quantity must reach
-        # half the last digit of a quantity: units of measure leave remainders (1 dozen - 12 units).
-        zero = 0.5 * 10**-self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        # A day of returns only, or whose lines cancel out, is no purchase day.
+        zero = min_net_quantity(self.env)
         self.env.flush_all()
         self.env.cr.execute("DELETE FROM customer_journey_reorder_cycle")
         self.env.cr.execute(

@@ -2,6 +2,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL, LazyTranslate
 
+from ..tools.quantities import min_net_quantity
 from .customer_journey_suggestion import OPEN_STATES
 
 _lt = LazyTranslate(__name__)
@@ -200,8 +201,7 @@ class SaleOrder(models.Model):
         a quantity: 1 dozen sold and 12 units returned convert nothing.
         """
         self.env.flush_all()
-        # Half the last digit of a quantity, as for a purchase in mining and in the re-order cycles.
-        zero = 0.5 * 10**-self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        zero = min_net_quantity(self.env)
         self.env.cr.execute(
             SQL(
                 """
